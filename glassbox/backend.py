@@ -1,0 +1,112 @@
+"""The array module, dtypes, the default dtype and the random generator.
+
+Everything below the Tensor talks to arrays through this module, so that one place decides
+what the array library is (NumPy), which float type tensors get by default (float32, as in
+PyTorch) and where random numbers come from (one seeded NumPy Generator).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+import numpy as np
+
+xp = np  # the array module; CuPy can stand here when a GPU is asked for
+
+# dtypes, exposed as glassbox.float32 etc. A NumPy dtype compares equal to its scalar type,
+# so `t.dtype == glassbox.float32` and `t.dtype == np.float32` both hold.
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+
+_default_dtype = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype new tensors get when none is given (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the float dtype for new tensors; only float32 and float64 are allowed.
+
+    Example:
+        >>> import glassbox as gb
+        >>> gb.set_default_dtype(gb.float64); gb.tensor(1.0).dtype
+        dtype('float64')
+        >>> gb.set_default_dtype(gb.float32)
+    """
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
+    _default_dtype = dtype
+
+
+def is_floating(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+# ---------------------------------------------------------------------------------------------
+# Random numbers: one Generator, reseeded by manual_seed.
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed glassbox's random generator (used by rand, randn, init, dropout, shuffling).
+
+    Returns the new generator, so `g = gb.manual_seed(0)` can be passed on where one is wanted.
+    """
+    global _generator
+    if not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def default_generator() -> np.random.Generator:
+    """The generator glassbox draws from when no generator is passed."""
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """The generator's state as a plain dict (JSON-serialisable), for checkpoints."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    _generator.bit_generator.state = state
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory: training allocates and frees the same large buffers every step. glibc returns big
+# blocks to the OS (mmap/trim) after each free, and fetching them again costs page faults that
+# can take a third of a small model's step time. Keeping freed memory in the process avoids it.
+# Set GLASSBOX_MALLOC_TUNING=0 to leave the allocator alone.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def _tune_malloc() -> bool:
+    if os.environ.get("GLASSBOX_MALLOC_TUNING", "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False  # not glibc: nothing to tune
+    # 1 GiB: large activations come from the heap instead of fresh mmap pages; never trim.
+    mmap_ok = mallopt(_M_MMAP_THRESHOLD, 1 << 30)
+    trim_ok = mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    return bool(mmap_ok and trim_ok)
+
+
+malloc_tuned = _tune_malloc()

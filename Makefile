@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each creates .venv and
+# installs what it needs, so they work on a fresh machine with only Python 3.10+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[datasets]'
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(DEMO_STAMP)
+
+## demo: train a small MLP on scikit-learn's digits with glassbox and print its test accuracy
+demo: $(DEMO_STAMP)
+	$(PY) examples/digits_mlp.py
+
+## test: the whole test suite (gradchecks, torch parity, engine, end-to-end)
+test: $(DEV_STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+## bench: glassbox vs PyTorch on the WORKLOADS benchmarks (ratios printed, JSON written)
+bench: $(DEV_STAMP)
+	$(PY) benchmarks/run.py
+
+lint: $(DEV_STAMP)
+	$(PY) -m ruff check glassbox tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) .pytest_cache

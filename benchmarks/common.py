@@ -1,0 +1,107 @@
+"""Shared benchmark machinery: thread pinning, the GEMM peak, interleaved timing, the table.
+
+Import this module before NumPy or torch anywhere else: it pins both to the same number of
+threads (2 by default, GLASSBOX_BENCH_THREADS to change).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+THREADS = int(os.environ.get("GLASSBOX_BENCH_THREADS", "2"))
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(THREADS)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(THREADS)
+
+
+def gemm_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """The best float32 GFLOP/s of an n x n NumPy matmul: the ceiling we measure against."""
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = a.T.copy()
+    a @ b
+    best = min(_time(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _time(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+@dataclass
+class Result:
+    workload: str
+    unit: str
+    glassbox_s: list = field(default_factory=list)
+    torch_s: list = field(default_factory=list)
+    flops: float = 0.0  # per unit of work
+    first_loss_glassbox: float = float("nan")
+    first_loss_torch: float = float("nan")
+    notes: str = ""
+
+    @property
+    def ratios(self):
+        return [g / t for g, t in zip(self.glassbox_s, self.torch_s)]
+
+    def summary(self, peak_gflops: float) -> dict:
+        g_med = statistics.median(self.glassbox_s)
+        t_med = statistics.median(self.torch_s)
+        return {
+            "workload": self.workload,
+            "unit": self.unit,
+            "glassbox_median_s": g_med,
+            "glassbox_best_s": min(self.glassbox_s),
+            "torch_median_s": t_med,
+            "torch_best_s": min(self.torch_s),
+            "ratio_median": statistics.median(self.ratios),
+            "ratio_best": min(self.glassbox_s) / min(self.torch_s),
+            "glassbox_peak_fraction": self.flops / g_med / 1e9 / peak_gflops,
+            "torch_peak_fraction": self.flops / t_med / 1e9 / peak_gflops,
+            "first_loss_glassbox": self.first_loss_glassbox,
+            "first_loss_torch": self.first_loss_torch,
+            "repeats": len(self.ratios),
+            "notes": self.notes,
+        }
+
+
+def interleave(result: Result, run_glassbox, run_torch, repeats: int) -> Result:
+    """Time both frameworks alternately (order flipped each round) so drift hits both."""
+    for r in range(repeats):
+        pair = [(run_glassbox, result.glassbox_s), (run_torch, result.torch_s)]
+        for fn, times in pair if r % 2 == 0 else pair[::-1]:
+            times.append(_time(fn))
+    return result
+
+
+def print_table(rows: list[dict], peak: float) -> None:
+    print(f"\nNumPy float32 GEMM peak: {peak:.0f} GFLOP/s, {THREADS} threads, "
+          f"{platform.processor() or platform.machine()}")
+    head = f"{'workload':<26}{'glassbox':>10}{'torch':>10}{'ratio':>8}{'best':>8}{'gb %pk':>8}{'pt %pk':>8}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['workload'] + ' (' + r['unit'] + ')':<26}{r['glassbox_median_s']:>10.4f}"
+            f"{r['torch_median_s']:>10.4f}{r['ratio_median']:>8.2f}{r['ratio_best']:>8.2f}"
+            f"{100 * r['glassbox_peak_fraction']:>7.0f}%{100 * r['torch_peak_fraction']:>7.0f}%"
+        )
+    print("ratio = glassbox time / torch time, median of interleaved pairs (lower is faster)")
+
+
+def write_json(rows: list[dict], peak: float, path: str) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"gemm_peak_gflops": peak, "threads": THREADS, "results": rows}, f, indent=2)
+
+
+__all__ = ["Result", "asdict", "gemm_peak_gflops", "interleave", "print_table", "write_json"]

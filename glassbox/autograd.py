@@ -128,11 +128,10 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the op on Tensors `inputs` (non-Tensor options go in `options`)."""
         fn = cls()
-        track = _grad_enabled and any(t.requires_grad for t in inputs)
-        if track:
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        else:
-            fn.needs_input_grad = (False,) * len(inputs)
+        # (list comprehensions, not generators: this runs for every op, and they are faster)
+        needs = tuple([t.requires_grad for t in inputs]) if _grad_enabled else ()
+        track = True in needs
+        fn.needs_input_grad = needs if track else (False,) * len(inputs)
         out = fn.forward(*[t._data for t in inputs], **options)
         result = _tensor_module.Tensor._wrap(out)
         if cls.is_view:

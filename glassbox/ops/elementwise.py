@@ -84,14 +84,26 @@ def as_operand(value, dtype) -> Tensor:
 
 def _operands(a, b, op: str):
     """Both operands as Tensors of the promoted dtype. Lists/arrays become tensors first."""
-    if type(a) is Tensor and type(b) is Tensor and a._data.dtype == b._data.dtype:
-        return a, b  # the common case: nothing to decide
+    if type(a) is Tensor:
+        if type(b) is Tensor and a._data.dtype == b._data.dtype:
+            return a, b  # the common case: nothing to decide
+        if _scalar_keeps_dtype(b, a._data.dtype):  # tensor op Python number
+            return a, Tensor._wrap(np.asarray(b, a._data.dtype))
+    elif type(b) is Tensor and _scalar_keeps_dtype(a, b._data.dtype):
+        return Tensor._wrap(np.asarray(a, b._data.dtype)), b
     if not isinstance(a, (Tensor, numbers.Number)):
         a = _to_tensor(a, op)
     if not isinstance(b, (Tensor, numbers.Number)):
         b = _to_tensor(b, op)
     dtype = result_dtype(a, b)
     return as_operand(a, dtype), as_operand(b, dtype)
+
+
+def _scalar_keeps_dtype(value, dtype) -> bool:
+    """A Python float/int with a float tensor, or an int with an int tensor: dtype unchanged."""
+    kind = dtype.kind
+    t = type(value)
+    return (kind == "f" and (t is float or t is int)) or (kind in "iu" and t is int)
 
 
 def _to_tensor(value, op: str) -> Tensor:

@@ -57,6 +57,8 @@ from glassbox.tensor import (
     zeros_like,
 )
 
+from glassbox import nn  # noqa: E402,F401  (after the ops: nn builds on them)
+
 # PyTorch's dtype aliases (they shadow the builtins only inside this namespace, as in torch)
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

@@ -1,3 +1,8 @@
-"""Neural-network building blocks: functional ops (glassbox.nn.functional)."""
+"""glassbox.nn: modules (layers, containers, losses), parameters, initialisation, F."""
 
-from glassbox.nn import functional  # noqa: F401
+from glassbox.nn import functional, init  # noqa: F401
+from glassbox.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from glassbox.nn.module import Module, RemovableHandle  # noqa: F401
+from glassbox.nn.parameter import Parameter  # noqa: F401
+
+# --- layers (glassbox/nn/layers/) ------------------------------------------------------------------

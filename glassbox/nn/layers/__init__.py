@@ -1,0 +1,1 @@
+"""Layers: each is parameters + configuration + a call to glassbox.nn.functional."""

@@ -729,6 +729,12 @@ class Tensor:
     def triu(self, diagonal=0):
         return shape_ops.triu(self, diagonal)
 
+    def movedim(self, source, destination):
+        return shape_ops.movedim(self, source, destination)
+
+    def narrow(self, dim, start, length):
+        return shape_ops.narrow(self, dim, start, length)
+
     # --- indexing -------------------------------------------------------------------------------
     def gather(self, dim, index_):
         return index.gather(self, dim, index_)
@@ -741,6 +747,15 @@ class Tensor:
 
     def index_select(self, dim, index_):
         return index.index_select(self, dim, index_)
+
+    def scatter(self, dim, index_, src=None, *, value=None):
+        return index.scatter(self, dim, index_, src, value=value)
+
+    def take_along_dim(self, indices, dim=None):
+        return index.take_along_dim(self, indices, dim)
+
+    def masked_select(self, mask):
+        return index.masked_select(self, mask)
 
     # --- linear algebra -------------------------------------------------------------------------
     def matmul(self, other):

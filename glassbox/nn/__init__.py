@@ -6,3 +6,4 @@ from glassbox.nn.module import Module, RemovableHandle  # noqa: F401
 from glassbox.nn.parameter import Parameter  # noqa: F401
 
 # --- layers (glassbox/nn/layers/) ------------------------------------------------------------------
+from glassbox.nn.layers import *  # noqa: E402,F401,F403  (every layer, loss and activation)

@@ -87,13 +87,20 @@ class Module:
                 ".__init__"
             )
         if registries is not None:
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
+            params, modules = self._parameters, self._modules
             if isinstance(value, Parameter):
-                self._parameters[name] = value
+                modules.pop(name, None)
+                params[name] = value  # a name already registered keeps its place (as torch)
             elif isinstance(value, Module):
-                self._modules[name] = value
-            elif name in self._buffers:
+                params.pop(name, None)
+                modules[name] = value
+            elif value is None and (name in params or name in modules):
+                # `self.bias = None` leaves an empty slot, as register_parameter(name, None)
+                (params if name in params else modules)[name] = None
+            else:
+                params.pop(name, None)
+                modules.pop(name, None)
+            if not isinstance(value, (Parameter, Module)) and name in self._buffers:
                 if value is not None and not isinstance(value, Tensor):
                     raise TypeError(
                         f"{type(self).__name__}: buffer '{name}' must be a Tensor or None, got "

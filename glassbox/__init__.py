@@ -64,6 +64,7 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
+from glassbox import optim  # noqa: E402,F401  (after nn: optimizers update its parameters)
 from glassbox.nn.summary import summary  # noqa: E402,F401  (gb.summary(model, input_shape))
 from glassbox import io  # noqa: E402,F401  (safetensors save/load; the library loads lazily)
 from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401

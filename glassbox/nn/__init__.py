@@ -1,6 +1,7 @@
 """glassbox.nn: modules (layers, containers, losses), parameters, initialisation, F."""
 
 from glassbox.nn import functional, init  # noqa: F401
+from glassbox.nn import utils  # noqa: F401  (clip_grad_norm_, clip_grad_value_)
 from glassbox.nn.containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from glassbox.nn.module import Module, RemovableHandle  # noqa: F401
 from glassbox.nn.parameter import Parameter  # noqa: F401

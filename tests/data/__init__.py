@@ -1,0 +1,1 @@
+"""Tests of glassbox.data: datasets, the DataLoader, transforms and dataset loaders."""

@@ -77,9 +77,7 @@ def mnist5k(n_train: int = 4000) -> Split:
         with gzip.open(csv, "rt") as fh:
             rows = np.loadtxt(fh, delimiter=",", dtype=np.uint8)
         images, labels = rows[:, :-1].reshape(-1, 1, 28, 28), rows[:, -1].astype(np.int64)
-        tmp = cached.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, images=images, labels=labels)
-        os.replace(tmp, cached)  # atomic: a reader never sees half a file
+        _save_npz(cached, images=images, labels=labels)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
     images = images[order].astype(np.float32) / 255.0
     labels = labels[order]
@@ -232,9 +230,11 @@ def mnist1d() -> Split:
 
 
 def _save_npz(path: Path, **arrays) -> None:
-    tmp = path.with_suffix(".tmp.npz")
+    """Write arrays to `path` atomically: a reader never sees half a file, and two processes
+    filling the cache at once (pytest -n 2) each write their own temporary file."""
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)  # atomic: a reader never sees half a file
+    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------

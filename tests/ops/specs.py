@@ -207,7 +207,55 @@ LINALG = [
 ]
 
 # --- conv / pool ----------------------------------------------------------------------------------
-CONV = []
+CONV = [
+    S("conv2d", lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: TF.conv2d(x, w, b), [((2, 3, 5, 6), (4, 3, 3, 3), (4,)), ((1, 2, 4, 4), (3, 2, 1, 1), (3,)), ((0, 2, 4, 4), (3, 2, 3, 3), (3,))]),
+    S("conv2d_pad1", lambda x, w, b: F.conv2d(x, w, b, padding=1), lambda x, w, b: TF.conv2d(x, w, b, padding=1), [((2, 3, 5, 5), (2, 3, 3, 3), (2,)), ((2, 1, 5, 4), (6, 1, 3, 3), (6,))]),
+    S("conv2d_nobias", lambda x, w: F.conv2d(x, w, padding=(2, 1)), lambda x, w: TF.conv2d(x, w, padding=(2, 1)), [((2, 3, 4, 5), (2, 3, 3, 2)), ((1, 1, 3, 3), (5, 1, 2, 2))]),
+    S("conv2d_stride", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), lambda x, w, b: TF.conv2d(x, w, b, stride=2, padding=1), [((2, 2, 7, 6), (3, 2, 3, 3), (3,)), ((1, 2, 5, 5), (2, 2, 2, 2), (2,))]),
+    S("conv2d_stride_hw", lambda x, w: F.conv2d(x, w, stride=(1, 3), padding=(0, 2)), lambda x, w: TF.conv2d(x, w, stride=(1, 3), padding=(0, 2)), [((2, 2, 5, 7), (3, 2, 2, 3))]),
+    S("conv2d_same", lambda x, w, b: F.conv2d(x, w, b, padding="same"), lambda x, w, b: TF.conv2d(x, w, b, padding="same"), [((2, 3, 5, 4), (2, 3, 3, 3), (2,)), ((1, 2, 5, 6), (3, 2, 2, 4), (3,))]),
+    S("conv2d_same_dilated", lambda x, w: F.conv2d(x, w, padding="same", dilation=(2, 1)), lambda x, w: TF.conv2d(x, w, padding="same", dilation=(2, 1)), [((1, 2, 6, 5), (2, 2, 3, 2))]),
+    S("conv2d_valid", lambda x, w: F.conv2d(x, w, padding="valid"), lambda x, w: TF.conv2d(x, w, padding="valid"), [((2, 2, 4, 5), (3, 2, 3, 3))]),
+    S("conv2d_dilation", lambda x, w, b: F.conv2d(x, w, b, dilation=2, padding=(1, 2), stride=(1, 2)), lambda x, w, b: TF.conv2d(x, w, b, dilation=2, padding=(1, 2), stride=(1, 2)), [((2, 2, 6, 7), (3, 2, 2, 3), (3,))]),
+    S("conv2d_groups", lambda x, w, b: F.conv2d(x, w, b, groups=2, padding=1), lambda x, w, b: TF.conv2d(x, w, b, groups=2, padding=1), [((2, 4, 4, 5), (6, 2, 3, 3), (6,)), ((1, 4, 5, 5), (2, 2, 3, 3), (2,))]),
+    S("conv2d_depthwise", lambda x, w: F.conv2d(x, w, groups=3, stride=2, padding=1), lambda x, w: TF.conv2d(x, w, groups=3, stride=2, padding=1), [((2, 3, 5, 5), (6, 1, 3, 3))]),
+    S("conv2d_unbatched", lambda x, w, b: F.conv2d(x, w, b, padding=1), lambda x, w, b: TF.conv2d(x, w, b, padding=1), [((2, 4, 5), (3, 2, 3, 3), (3,))]),
+    S("conv1d", lambda x, w, b: F.conv1d(x, w, b), lambda x, w, b: TF.conv1d(x, w, b), [((2, 3, 9), (4, 3, 3), (4,)), ((3, 2, 5), (2, 2, 1), (2,))]),
+    S("conv1d_stride_pad", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), lambda x, w, b: TF.conv1d(x, w, b, stride=2, padding=1), [((2, 1, 10), (5, 1, 5), (5,)), ((2, 3, 8), (2, 3, 3), (2,))]),
+    S("conv1d_same_dilated", lambda x, w: F.conv1d(x, w, padding="same", dilation=2), lambda x, w: TF.conv1d(x, w, padding="same", dilation=2), [((2, 3, 9), (2, 3, 4))]),
+    S("conv1d_groups", lambda x, w: F.conv1d(x, w, groups=2, padding=2), lambda x, w: TF.conv1d(x, w, groups=2, padding=2), [((2, 4, 7), (4, 2, 3))]),
+    S("conv1d_unbatched", lambda x, w: F.conv1d(x, w, stride=3), lambda x, w: TF.conv1d(x, w, stride=3), [((3, 10), (2, 3, 2))]),
+    S("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b), lambda x, w, b: TF.conv_transpose2d(x, w, b), [((2, 3, 4, 3), (3, 2, 3, 3), (2,)), ((1, 4, 3, 3), (4, 1, 2, 2), (1,))]),
+    S("conv_transpose2d_stride", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1), [((2, 3, 3, 4), (3, 2, 3, 3), (2,))]),
+    S("conv_transpose2d_k2s2", lambda x, w: F.conv_transpose2d(x, w, stride=2), lambda x, w: TF.conv_transpose2d(x, w, stride=2), [((2, 4, 3, 3), (4, 2, 2, 2))]),
+    S("conv_transpose2d_groups_dil", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(2, 1), groups=2, dilation=(1, 2), output_padding=(1, 1)), lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=(2, 1), groups=2, dilation=(1, 2), output_padding=(1, 1)), [((1, 4, 3, 3), (4, 2, 2, 3), (4,))]),
+    S("conv_transpose2d_unbatched", lambda x, w: F.conv_transpose2d(x, w, padding=1), lambda x, w: TF.conv_transpose2d(x, w, padding=1), [((2, 4, 4), (2, 3, 3, 3))]),
+    S("conv_transpose1d", lambda x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2), lambda x, w, b: TF.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2), [((2, 3, 4), (3, 2, 3), (2,)), ((3, 5), (3, 2, 3), (2,))]),
+    S("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [((2, 3, 6, 4),), ((2, 2, 7, 5),), ((3, 4, 4),)]),
+    S("max_pool2d_pad", lambda x: F.max_pool2d(x, 3, stride=1, padding=1), lambda x: TF.max_pool2d(x, 3, stride=1, padding=1), [((2, 2, 4, 5),)]),
+    S("max_pool2d_ceil", lambda x: F.max_pool2d(x, 3, stride=2, ceil_mode=True), lambda x: TF.max_pool2d(x, 3, stride=2, ceil_mode=True), [((2, 2, 6, 7),), ((1, 2, 5, 5),)]),
+    S("max_pool2d_ceil_pad", lambda x: F.max_pool2d(x, (2, 4), stride=(3, 2), padding=(1, 2), ceil_mode=True), lambda x: TF.max_pool2d(x, (2, 4), stride=(3, 2), padding=(1, 2), ceil_mode=True), [((2, 2, 6, 7),)]),
+    S("max_pool2d_dilation", lambda x: F.max_pool2d(x, (2, 3), stride=(1, 2), dilation=(2, 1), padding=1), lambda x: TF.max_pool2d(x, (2, 3), stride=(1, 2), dilation=(2, 1), padding=1), [((2, 2, 6, 7),)]),
+    S("max_pool2d_indices", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, return_indices=True), lambda x: TF.max_pool2d(x, 3, stride=2, padding=1, return_indices=True), [((2, 2, 5, 6),), ((2, 5, 5),)]),
+    S("max_pool1d", lambda x: F.max_pool1d(x, 2), lambda x: TF.max_pool1d(x, 2), [((2, 3, 8),), ((3, 7),)]),
+    S("max_pool1d_indices", lambda x: F.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True), lambda x: TF.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True), [((2, 3, 8),)]),
+    S("max_pool1d_dilation", lambda x: F.max_pool1d(x, 2, stride=1, dilation=3), lambda x: TF.max_pool1d(x, 2, stride=1, dilation=3), [((2, 2, 9),)]),
+    S("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: TF.avg_pool2d(x, 2), [((2, 3, 6, 4),), ((2, 2, 5, 7),), ((3, 4, 4),)]),
+    S("avg_pool2d_pad", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), lambda x: TF.avg_pool2d(x, 3, stride=2, padding=1), [((2, 2, 6, 5),)]),
+    S("avg_pool2d_exclude_pad", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False), lambda x: TF.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False), [((2, 2, 6, 5),)]),
+    S("avg_pool2d_ceil", lambda x: F.avg_pool2d(x, (3, 2), stride=2, padding=1, ceil_mode=True), lambda x: TF.avg_pool2d(x, (3, 2), stride=2, padding=1, ceil_mode=True), [((2, 2, 6, 7),)]),
+    S("avg_pool2d_ceil_exclude", lambda x: F.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False), lambda x: TF.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False), [((2, 2, 5, 5),)]),
+    S("avg_pool2d_overlap", lambda x: F.avg_pool2d(x, 3, stride=1), lambda x: TF.avg_pool2d(x, 3, stride=1), [((2, 2, 5, 6),)]),
+    S("avg_pool2d_divisor", lambda x: F.avg_pool2d(x, 2, padding=1, divisor_override=3), lambda x: TF.avg_pool2d(x, 2, padding=1, divisor_override=3), [((2, 2, 5, 4),)]),
+    S("avg_pool1d", lambda x: F.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True), lambda x: TF.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True), [((2, 3, 8),), ((3, 9),)]),
+    S("avg_pool1d_exclude_pad", lambda x: F.avg_pool1d(x, 4, stride=3, padding=2, count_include_pad=False), lambda x: TF.avg_pool1d(x, 4, stride=3, padding=2, count_include_pad=False), [((2, 3, 10),)]),
+    S("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 4)), lambda x: TF.adaptive_avg_pool2d(x, (3, 4)), [((2, 2, 7, 9),), ((2, 2, 6, 8),), ((3, 5, 5),)]),
+    S("adaptive_avg_pool2d_none", lambda x: F.adaptive_avg_pool2d(x, (None, 2)), lambda x: TF.adaptive_avg_pool2d(x, (None, 2)), [((2, 2, 3, 5),)]),
+    S("adaptive_avg_pool2d_global", lambda x: F.adaptive_avg_pool2d(x, 1), lambda x: TF.adaptive_avg_pool2d(x, 1), [((2, 3, 5, 4),)]),
+    S("adaptive_avg_pool1d", lambda x: F.adaptive_avg_pool1d(x, 4), lambda x: TF.adaptive_avg_pool1d(x, 4), [((2, 3, 10),), ((3, 8),)]),
+    S("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (3, 4), return_indices=True), lambda x: TF.adaptive_max_pool2d(x, (3, 4), return_indices=True), [((2, 2, 7, 9),), ((2, 2, 6, 8),), ((3, 5, 5),)]),
+    S("adaptive_max_pool1d", lambda x: F.adaptive_max_pool1d(x, 3), lambda x: TF.adaptive_max_pool1d(x, 3), [((2, 3, 10),)]),
+]
 
 # --- fused network ops and losses ------------------------------------------------------------
 NN = [
@@ -219,7 +267,7 @@ NN = [
     S("dropout_p0", lambda x: F.dropout(x, 0.0), lambda x: TF.dropout(x, 0.0), [((3, 4),)]),
     S("dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), lambda x: TF.dropout2d(x, 0.5, training=False), [((2, 3, 4, 4),)]),
     S("sdpa_dropout_p0", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=0.0), lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, dropout_p=0.0), [((2, 3, 4), (2, 5, 4), (2, 5, 3))]),
-    # embedding: repeated indices, 0-d indices, padding rows (also negative), the np.add.at path
+    # embedding: repeated indices, 0-d indices, padding rows (also negative), a big sparse table
     S("embedding", F.embedding, TF.embedding, [(Idx((4, 3), 6), (6, 5)), (Idx((7,), 3), (3, 2)), (Idx((), 4), (4, 3))]),
     # the padding row's zero gradient is by design, not the derivative: torch parity only
     S("embedding_padding", lambda i, w: F.embedding(i, w, padding_idx=1), lambda i, w: TF.embedding(i, w, padding_idx=1), [(Idx((5, 4), 3), (3, 4))], gradcheck=False),

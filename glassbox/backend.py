@@ -8,7 +8,6 @@ PyTorch) and where random numbers come from (one seeded NumPy Generator).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 import numpy as np
@@ -99,7 +98,8 @@ def _tune_malloc() -> bool:
     if os.environ.get("GLASSBOX_MALLOC_TUNING", "1") == "0":
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # the soname first: find_library would start an `ldconfig` process at every import
+        libc = ctypes.CDLL("libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False  # not glibc: nothing to tune

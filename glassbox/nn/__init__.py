@@ -8,3 +8,6 @@ from glassbox.nn.parameter import Parameter  # noqa: F401
 
 # --- layers (glassbox/nn/layers/) ------------------------------------------------------------------
 from glassbox.nn.layers import *  # noqa: E402,F401,F403  (every layer, loss and activation)
+from glassbox.nn.layers.graph import (  # noqa: E402,F401  (graph layers and pools)
+    GATConv, GCNConv, SAGEConv, global_add_pool, global_max_pool, global_mean_pool,
+)

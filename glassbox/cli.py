@@ -1,0 +1,250 @@
+"""The `glassbox` command: argument parsing only; every command calls a public library function.
+
+    glassbox train --model mlp --data digits --epochs 5 --out runs/digits
+    glassbox evaluate runs/digits
+    glassbox predict runs/digits digit.png
+    glassbox summary runs/digits
+
+Errors (a bad path, an unknown dataset, a model that does not fit the data) print one line on
+stderr and exit with status 1; `--debug` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+
+__all__ = ["main", "build_parser"]
+
+# Commands whose library part lives in a package of its own; each is wired up once it exists.
+_PENDING = {"explain": "glassbox.explain", "attack": "glassbox.robust",
+            "compress": "glassbox.compress", "report": "glassbox.report",
+            "generate": "glassbox.models"}
+
+
+class CommandError(Exception):
+    """A failure the user can fix; printed as one line, exit status `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------
+# commands: each turns parsed arguments into one library call and prints its result
+
+
+def cmd_train(args) -> int:
+    from glassbox.workflow import train_model
+
+    result = train_model(
+        args.model, args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        optimizer=args.optimizer, schedule=args.schedule, augment=args.augment,
+        dropout=args.dropout, weight_decay=args.weight_decay,
+        early_stopping=args.early_stopping, checkpoint=args.checkpoint, resume=args.resume,
+        out=args.out, hidden=args.hidden, validation_fraction=args.validation_fraction,
+        label_column=args.label_column, seed=args.seed, verbose=0 if args.quiet else 1)
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test.items())
+    print(f"test {metrics}")
+    if "accuracy" in result.test:
+        print(f"test accuracy: {result.test['accuracy']:.2%}")
+    print(f"saved the run to {result.out}/ (model.safetensors, config.json, history.json)")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from glassbox.workflow import evaluate_run
+
+    results = evaluate_run(args.run, data=args.data)
+    if args.json:
+        _print_json(results)
+    else:
+        print(", ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}"
+                        for k, v in results.items()))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from glassbox.workflow import load_run, predict_run, read_inputs
+
+    if args.input is None and args.values is None:
+        raise CommandError("predict needs an input file (image, .npy, .csv) or --values")
+    _, config = load_run(args.run)
+    results = predict_run(args.run, read_inputs(args.input, config, values=args.values),
+                          top=args.top)
+    if args.json:
+        _print_json(results)
+        return 0
+    for i, r in enumerate(results):
+        if "value" in r:
+            print(f"{i}: {r['value']:.4f}")
+        else:
+            probs = ", ".join(f"{c}: {p:.3f}" for c, p in r["probabilities"].items())
+            print(f"{i}: class {r['class']}  ({probs})")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from glassbox.workflow import summarize_run
+
+    summarize_run(args.model, data=args.data)  # prints the table itself
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from glassbox.workflow import run_benchmarks
+
+    return run_benchmarks(args.bench_args)
+
+
+def cmd_pending(args) -> int:
+    package = _PENDING[args.command]
+    present = importlib.util.find_spec(package) is not None
+    state = "is not wired to the command yet" if present else "has not landed in this version"
+    raise CommandError(f"`glassbox {args.command}` is not available yet: {package} {state}",
+                       code=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# the parser
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback when something fails")
+    return common
+
+
+def _add_train(sub, common) -> None:
+    from glassbox.workflow import BUNDLED, MODELS, OPTIMIZERS, SCHEDULES
+
+    p = sub.add_parser("train", parents=[common], help="train a model and save it as a run folder",
+                       description="Train a model on a dataset; write model.safetensors, "
+                                   "config.json and history.json to --out.")
+    p.add_argument("--model", default="mlp",
+                   help=f"a reference model ({', '.join(MODELS)}) or path/to/file.py:function "
+                        "returning an nn.Module (default: mlp)")
+    p.add_argument("--data", default="digits",
+                   help=f"a bundled dataset ({', '.join(BUNDLED)}) or a path: a .csv with a "
+                        "label column, a .npz with x and y, or an MNIST IDX folder "
+                        "(default: digits)")
+    p.add_argument("--epochs", type=int, default=10, help="passes over the training data "
+                                                          "(default: 10)")
+    p.add_argument("--batch-size", type=int, default=32, help="examples per step (default: 32)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 0.001)")
+    p.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS),
+                   help="optimizer; momentum is SGD with momentum 0.9 (default: adam)")
+    p.add_argument("--schedule", default="none", choices=SCHEDULES,
+                   help="learning-rate schedule (default: none)")
+    p.add_argument("--augment", action="store_true",
+                   help="random shifts and rotations of training images")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout probability in the reference models (default: 0)")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="L2 penalty (decoupled for adamw) (default: 0)")
+    p.add_argument("--hidden", type=int, default=None,
+                   help="hidden width of mlp / cnn (default: the model's own)")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better val_loss; keep the best "
+                        "weights")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="write a resumable checkpoint to PATH after every epoch")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue training from the checkpoint at PATH up to --epochs")
+    p.add_argument("--out", default="runs/latest", metavar="DIR",
+                   help="run folder to write (default: runs/latest)")
+    p.add_argument("--validation-fraction", type=float, default=0.1,
+                   help="part of the training data held out for val_loss (default: 0.1)")
+    p.add_argument("--label-column", default="label",
+                   help="label column of a CSV file (default: label)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    p.set_defaults(func=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `glassbox` argument parser with all its subcommands."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="glassbox", parents=[common],
+        description="glassbox: train, evaluate, explain, attack, compress and report on "
+                    "neural networks built from first principles.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_train(sub, common)
+
+    p = sub.add_parser("evaluate", parents=[common], help="loss and accuracy of a saved run",
+                       description="Evaluate a run folder on the test split of its data.")
+    p.add_argument("run", help="run folder written by `glassbox train --out`")
+    p.add_argument("--data", default=None,
+                   help="evaluate on this dataset's test split instead (name or path)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", parents=[common], help="predict with a saved run",
+                       description="Predict the class (or value) of new inputs.")
+    p.add_argument("run", help="run folder written by `glassbox train --out`")
+    p.add_argument("input", nargs="?", default=None,
+                   help="an image (.png), an array (.npy) or a .csv file of rows")
+    p.add_argument("--values", default=None,
+                   help="one example as comma-separated numbers, e.g. 5.1,3.5,1.4,0.2")
+    p.add_argument("--top", type=int, default=3, help="classes listed per example (default: 3)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("summary", parents=[common], help="layer-by-layer table of a model",
+                       description="Print each layer's output shape and parameter count.")
+    p.add_argument("model", help="a run folder, or a reference model name (mlp, cnn, linear) "
+                                 "or path/to/file.py:function")
+    p.add_argument("--data", default=None,
+                   help="dataset whose input shape to build the model for (default: digits)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("bench", parents=[common], help="glassbox vs PyTorch speed benchmarks",
+                       description="Run benchmarks/run.py; arguments after `bench` are passed "
+                                   "to it (e.g. --only W1 --repeats 3).")
+    p.add_argument("bench_args", nargs=argparse.REMAINDER,
+                   help="arguments for benchmarks/run.py")
+    p.set_defaults(func=cmd_bench)
+
+    helps = {"explain": "attribution maps for a saved run (glassbox.explain)",
+             "attack": "adversarial robustness of a saved run (glassbox.robust)",
+             "compress": "quantize and prune a saved run (glassbox.compress)",
+             "report": "HTML report of a saved run (glassbox.report)",
+             "generate": "sample text from a language model (glassbox.models)"}
+    for name, text in helps.items():
+        p = sub.add_parser(name, parents=[common], help=text, description=text)
+        p.add_argument("rest", nargs=argparse.REMAINDER, help="the command's arguments")
+        p.set_defaults(func=cmd_pending)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the `glassbox` command with `argv` (default sys.argv[1:]); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("glassbox: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # every failure becomes one line, unless --debug asks for more
+        if debug:
+            raise
+        code = err.code if isinstance(err, CommandError) else 1
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, OSError) and err.filename:  # raised by open(): name the file
+            message = f"{err.strerror}: {err.filename}"
+        print(f"glassbox {args.command}: error: {message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,6 +10,7 @@ Hooks and the `logs` they receive:
     on_train_begin(logs)          {}
     on_epoch_begin(epoch, logs)   {}                  epoch is 0-based
     on_batch_begin(batch, logs)   {'batch', 'size'}
+    transform_batch(batch, inputs, target) -> (inputs, target)   may replace the batch
     on_batch_end(batch, logs)     {'batch', 'size', 'loss', metrics...}  running means
     on_epoch_end(epoch, logs)     {'loss', metrics..., 'val_loss', 'val_<metric>'..., 'lr'}
     on_train_end(logs)            the last epoch's logs
@@ -87,6 +88,16 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         pass
 
+    def transform_batch(self, batch, inputs, target):
+        """Return the (inputs, target) to train on for this batch (default: unchanged).
+
+        Called after `on_batch_begin` and before the forward pass. `inputs` is the tuple of
+        model inputs (Tensors) and `target` the target Tensor; a callback may return new ones,
+        e.g. augmented or adversarial examples (glassbox.robust.AdversarialTraining). Callbacks
+        are chained: each receives what the previous one returned.
+        """
+        return inputs, target
+
     def state_dict(self) -> dict:
         """Plain data (numbers, strings, lists, dicts, arrays) to store in checkpoints."""
         return {}
@@ -149,6 +160,19 @@ class CallbackList:
     def on_batch_end(self, batch, logs=None):
         for c in self.callbacks:
             c.on_batch_end(batch, logs)
+
+    def transform_batch(self, batch, inputs, target):
+        for c in self.callbacks:
+            result = c.transform_batch(batch, inputs, target)
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError(
+                    f"{type(c).__name__}.transform_batch must return (inputs, target), got "
+                    f"{type(result).__name__}"
+                )
+            inputs, target = result
+            if not isinstance(inputs, tuple):  # a single input Tensor is allowed
+                inputs = (inputs,)
+        return inputs, target
 
     def state_dict(self) -> list:
         """[{'class': name, 'state': state}, ...] in calling order."""

@@ -11,8 +11,9 @@ The training loop is the textbook one, written out so it can be read:
         evaluate on the validation data        # watch for overfitting
 
 Everything else -- early stopping, checkpoints, LR schedules, progress bars, CSV logs -- is a
-callback (callbacks.py) that sees the loop only through its `on_*` hooks, the `logs` dict and
-`trainer.stop_training`. The Trainer has no special case for any of them.
+callback (callbacks.py) that sees the loop only through its `on_*` hooks, the `logs` dict,
+`trainer.stop_training` and `transform_batch` (which may replace a batch before the forward
+pass, e.g. with adversarial examples). The Trainer has no special case for any of them.
 
 Two safety nets are built in:
 
@@ -232,6 +233,8 @@ class Trainer:
             inputs, target = _unpack(batch, "Trainer.fit", need_target=True)
             n = _batch_len(target)
             self.callbacks.on_batch_begin(step, {"batch": step, "size": n})
+            inputs, target = self.callbacks.transform_batch(step, inputs, target)
+            n = _batch_len(target)  # a callback may have changed the batch's size
 
             self.optimizer.zero_grad()
             output = self.model(*inputs)

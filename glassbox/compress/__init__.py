@@ -19,3 +19,11 @@ from glassbox.compress.quantize import (  # noqa: F401
     quantize_dynamic,
     quantize_weight,
 )
+from glassbox.compress.prune import (  # noqa: F401
+    global_unstructured,
+    is_pruned,
+    l1_unstructured,
+    prune_channels,
+    remove,
+    sparsity,
+)

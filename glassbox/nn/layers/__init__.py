@@ -38,6 +38,7 @@ from glassbox.nn.layers.normalization import (
     GroupNorm,
     LayerNorm,
 )
+from glassbox.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from glassbox.nn.layers.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -67,11 +68,15 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GRU",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -80,6 +85,8 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "NLLLoss",
+    "RNN",
+    "RNNCell",
     "ReLU",
     "SiLU",
     "Sigmoid",

@@ -1,0 +1,139 @@
+"""End-to-end tests of the `glassbox` command: real subprocesses on bundled data."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassbox.data import datasets
+
+_SCRIPT = Path(sys.executable).with_name("glassbox")
+TINY = ("--data", "digits", "--hidden", 32, "--lr", 0.005, "--quiet")  # about a second a run
+
+
+def glassbox(*args, cwd=None, check=True):
+    """Run the installed `glassbox` script (or `python -m glassbox` without it)."""
+    cmd = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "glassbox"]
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"glassbox {' '.join(map(str, args))} failed:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One tiny MLP trained for 1 epoch on digits, with a checkpoint."""
+    out = tmp_path_factory.mktemp("run")
+    proc = glassbox("train", "--model", "mlp", *TINY, "--epochs", 1,
+                    "--checkpoint", out / "ckpt.safetensors", "--out", out)
+    return out, proc
+
+
+def test_train_writes_the_run_folder(run):
+    out, proc = run
+    assert {"model.safetensors", "config.json", "history.json"} <= {p.name for p in out.iterdir()}
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == {"name": "mlp", "kwargs": {"hidden": 32}}
+    assert config["data"]["input_shape"] == [64] and config["data"]["num_classes"] == 10
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["history"]["loss"]) == 1
+    assert "test accuracy:" in proc.stdout and str(out) in proc.stdout
+    assert history["test"]["accuracy"] > 0.5  # one epoch of Adam already beats chance by far
+
+
+def test_evaluate_matches_training(run):
+    out, _ = run
+    results = json.loads(glassbox("evaluate", out, "--json").stdout)
+    test = json.loads((out / "history.json").read_text())["test"]
+    assert results["samples"] == 359
+    assert results["accuracy"] == pytest.approx(test["accuracy"])
+    assert results["loss"] == pytest.approx(test["loss"], rel=1e-5)
+
+
+def test_predict_npy_png_and_values(run, tmp_path):
+    import matplotlib.image as mpimg
+
+    out, _ = run
+    split = datasets.digits()
+    np.save(tmp_path / "three.npy", split.x_test[:3])
+    lines = glassbox("predict", out, tmp_path / "three.npy").stdout.strip().splitlines()
+    assert len(lines) == 3 and all("class" in line for line in lines)
+
+    mpimg.imsave(tmp_path / "digit.png", split.x_test[0].reshape(8, 8), cmap="gray",
+                 vmin=0, vmax=1)
+    from_png = json.loads(glassbox("predict", out, tmp_path / "digit.png", "--json").stdout)
+    row = ",".join(str(v) for v in split.x_test[0])
+    from_row = json.loads(glassbox("predict", out, "--values", row, "--json").stdout)
+    # the PNG holds the same pixels (to 8 bits), so the same class comes out
+    assert from_png[0]["class"] == from_row[0]["class"]
+    assert abs(sum(from_row[0]["probabilities"].values())) <= 1.0 + 1e-6
+
+
+def test_summary_of_run_and_of_a_registry_model(run):
+    out, _ = run
+    assert "Total params: 2,410" in glassbox("summary", out).stdout  # 64*32+32 + 32*10+10
+    text = glassbox("summary", "cnn", "--data", "mnist5k").stdout
+    assert "Conv2d" in text and "MaxPool2d" in text
+
+
+def test_resume_continues_exactly(run, tmp_path):
+    out, _ = run
+    glassbox("train", *TINY, "--epochs", 2, "--resume", out / "ckpt.safetensors", "--out", tmp_path / "resumed")
+    glassbox("train", *TINY, "--epochs", 2, "--out", tmp_path / "straight")
+    resumed = json.loads((tmp_path / "resumed" / "history.json").read_text())
+    straight = json.loads((tmp_path / "straight" / "history.json").read_text())
+    assert len(resumed["history"]["loss"]) == 2
+    assert resumed["history"]["loss"] == straight["history"]["loss"]
+    from safetensors.numpy import load_file
+
+    a = load_file(tmp_path / "resumed" / "model.safetensors")
+    b = load_file(tmp_path / "straight" / "model.safetensors")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _one_line_failure(proc, *words):
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_bad_path_unknown_dataset_and_misfit_model(tmp_path):
+    _one_line_failure(glassbox("train", "--data", tmp_path / "missing.csv", check=False),
+                      "no such file", "missing.csv")
+    _one_line_failure(glassbox("train", "--data", "mnist9k", check=False),
+                      "unknown dataset", "mnist9k", "digits")
+    _one_line_failure(glassbox("train", "--model", "cnn", "--data", "iris", check=False),
+                      "cnn", "(4,)")
+    model_file = tmp_path / "small.py"
+    model_file.write_text("import glassbox.nn as nn\n\ndef make():\n"
+                          "    return nn.Sequential(nn.Linear(10, 3))\n")
+    _one_line_failure(glassbox("train", "--model", f"{model_file}:make", check=False),
+                      "does not fit the data", "(64,)")
+    _one_line_failure(glassbox("evaluate", tmp_path / "no_run", check=False),
+                      "no such run folder")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = glassbox("train", "--data", "mnist9k", "--debug", check=False)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "unknown dataset" in proc.stderr
+
+
+def test_every_option_has_help():
+    from glassbox.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            assert action.help, f"glassbox {name} {action.option_strings or action.dest}"
+    assert "--early-stopping" in glassbox("train", "--help").stdout

@@ -27,3 +27,9 @@ from glassbox.compress.prune import (  # noqa: F401
     remove,
     sparsity,
 )
+from glassbox.compress.measure import (  # noqa: F401
+    CompressionReport,
+    accuracy_of,
+    compression_report,
+    file_size,
+)

@@ -1,0 +1,6 @@
+"""glassbox.models: reference models built from glassbox.nn (GPT, a character LSTM) and the
+tokenizers that feed them text."""
+
+from glassbox.models.gpt import GPT, Block, CausalSelfAttention, MLP  # noqa: F401
+from glassbox.models.tokenizers import BPETokenizer, CharTokenizer  # noqa: F401
+from glassbox.models.diffusion import DDPM, MLPDenoiser, UNet  # noqa: F401

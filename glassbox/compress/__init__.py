@@ -33,3 +33,4 @@ from glassbox.compress.measure import (  # noqa: F401
     compression_report,
     file_size,
 )
+from glassbox.compress.qlstm import DynamicQuantizedLSTM  # noqa: F401

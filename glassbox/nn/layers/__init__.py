@@ -38,6 +38,17 @@ from glassbox.nn.layers.normalization import (
     GroupNorm,
     LayerNorm,
 )
+from glassbox.nn.layers.attention import (
+    LearnedPositionalEmbedding,
+    MultiheadAttention,
+    SinusoidalPositionalEncoding,
+)
+from glassbox.nn.layers.transformer import (
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from glassbox.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from glassbox.nn.layers.pooling import (
     AdaptiveAvgPool1d,
@@ -79,11 +90,13 @@ __all__ = [
     "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
+    "LearnedPositionalEmbedding",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MultiheadAttention",
     "NLLLoss",
     "RNN",
     "RNNCell",
@@ -92,7 +105,12 @@ __all__ = [
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "SinusoidalPositionalEncoding",
     "Softplus",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
 ]

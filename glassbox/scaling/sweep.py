@@ -8,8 +8,12 @@ The three axes, each varied with the other two held at their largest value:
 
 Each run writes `<folder>/<key>.json` when it finishes (atomically); a sweep started again
 skips every run whose file exists, so a killed sweep resumes where it stopped. Training reuses
-glassbox.train.Trainer: one "epoch" over a DataLoader whose sampler draws exactly
-steps * batch_size examples (with replacement), so the step count is exact.
+glassbox.train.Trainer: `evals` "epochs" over a DataLoader whose sampler draws
+steps / evals batches (with replacement), so the step count is exact. A validation split (500
+examples held out of the training pool) picks the best of those checkpoints (EarlyStopping
+with restore_best_weights), and the test loss is measured there: without it the large-N,
+long-C and small-D runs overfit and the curves bend upwards, measuring overfitting rather
+than scale.
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ class RunConfig:
     batch_size: int = 64
     lr: float = 3e-3
     seed: int = 0
+    evals: int = 10  # validation checks; the test loss is taken at the best one
 
     @property
     def key(self) -> str:
         return (f"{self.axis}_w{self.width}_d{self.n_train}_s{self.steps}_b{self.batch_size}"
-                f"_lr{self.lr:g}_seed{self.seed}")
+                f"_lr{self.lr:g}_e{self.evals}_seed{self.seed}")
 
 
 def sweep_configs(widths, data_sizes, step_counts, batch_size: int = 64, lr: float = 3e-3,
@@ -54,7 +59,7 @@ def sweep_configs(widths, data_sizes, step_counts, batch_size: int = 64, lr: flo
     Example:
         >>> from glassbox.scaling import sweep_configs
         >>> [c.key for c in sweep_configs([8, 16], [100], [10])][:2]
-        ['N_w8_d100_s10_b64_lr0.003_seed0', 'N_w16_d100_s10_b64_lr0.003_seed0']
+        ['N_w8_d100_s10_b64_lr0.003_e10_seed0', 'N_w16_d100_s10_b64_lr0.003_e10_seed0']
     """
     W, D, S = max(widths), max(data_sizes), max(step_counts)
     kw = dict(batch_size=batch_size, lr=lr, seed=seed)
@@ -68,14 +73,15 @@ def _mlp_params(width: int, n_in: int = 40, n_out: int = 10) -> int:
 
 
 def train_mnist1d_mlp(cfg: RunConfig, data=None) -> dict:
-    """Train an MLP 40 -> w -> w -> 10 on MNIST-1D and return its test loss and accuracy.
+    """Train an MLP 40 -> w -> w -> 10 on MNIST-1D; test loss and accuracy at the best checkpoint.
 
     Args:
         cfg: the run (width, n_train examples, steps, batch size, lr, seed).
         data: optional (x_train, y_train, x_test, y_test) arrays (default MNIST-1D).
 
     Returns:
-        dict with params, compute (6 N * batch * steps), test_loss, test_acc, train_loss, seconds.
+        dict with params, compute (6 N * batch * steps), test_loss, test_acc, train_loss,
+        best_eval (which of the evals was best), val_loss, seconds.
     """
     import glassbox as gb
     from glassbox import nn
@@ -83,27 +89,37 @@ def train_mnist1d_mlp(cfg: RunConfig, data=None) -> dict:
     from glassbox.data.datasets import mnist1d
     from glassbox.nn import functional as F
     from glassbox.train import Trainer
+    from glassbox.train.callbacks import EarlyStopping
 
     xtr, ytr, xte, yte = data if data is not None else mnist1d()
-    rng = np.random.default_rng(cfg.seed)
-    take = rng.permutation(len(ytr))[: cfg.n_train]
+    order = np.random.default_rng(1234).permutation(len(ytr))  # the same split for every run
+    xval, yval = xtr[order[:VAL_SIZE]], ytr[order[:VAL_SIZE]]
+    pool = order[VAL_SIZE:]
+    if cfg.n_train > len(pool):
+        raise ValueError(f"train_mnist1d_mlp: n_train {cfg.n_train} > {len(pool)} available")
+    take = pool[np.random.default_rng(cfg.seed).permutation(len(pool))[: cfg.n_train]]
     gb.manual_seed(cfg.seed)
     n_in, n_out = xtr.shape[1], int(max(ytr.max(), yte.max())) + 1
     model = nn.Sequential(nn.Linear(n_in, cfg.width), nn.ReLU(), nn.Linear(cfg.width, cfg.width),
                           nn.ReLU(), nn.Linear(cfg.width, n_out))
     ds = TensorDataset(xtr[take], ytr[take])
-    sampler = RandomSampler(ds, replacement=True, num_samples=cfg.steps * cfg.batch_size,
+    evals = max(1, min(cfg.evals, cfg.steps))
+    if cfg.steps % evals:
+        raise ValueError(f"train_mnist1d_mlp: steps {cfg.steps} must be a multiple of evals {evals}")
+    sampler = RandomSampler(ds, replacement=True, num_samples=cfg.steps // evals * cfg.batch_size,
                             generator=np.random.default_rng(cfg.seed))
     loader = DataLoader(ds, batch_size=cfg.batch_size, sampler=sampler)
     trainer = Trainer(model, F.cross_entropy, gb.optim.Adam(model.parameters(), lr=cfg.lr))
+    best = EarlyStopping("val_loss", patience=evals, restore_best_weights=True)
     start = time.perf_counter()
-    hist = trainer.fit(loader, epochs=1, verbose=0)
+    hist = trainer.fit(loader, val=(xval, yval), epochs=evals, verbose=0, callbacks=[best])
     seconds = time.perf_counter() - start
     test = trainer.evaluate((xte, yte), batch_size=1000)
     n_params = sum(p.numel() for p in model.parameters())
     return {"params": int(n_params), "compute": float(6 * n_params * cfg.batch_size * cfg.steps),
             "test_loss": float(test["loss"]), "test_acc": float(test["accuracy"]),
-            "train_loss": float(hist.history["loss"][-1]), "seconds": seconds}
+            "train_loss": float(hist.history["loss"][-1]), "best_eval": int(best.best_epoch + 1),
+            "val_loss": float(best.best), "seconds": seconds}
 
 
 def _write_json(path: Path, obj) -> None:
@@ -160,6 +176,8 @@ def load_results(folder) -> list[dict]:
     """Every cached result in `folder` (e.g. to re-plot a finished sweep)."""
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
 
+
+VAL_SIZE = 500  # MNIST-1D training examples held out to choose the checkpoint
 
 _AXIS_X = {"N": "params", "D": "n_train", "C": "compute"}
 

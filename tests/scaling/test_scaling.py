@@ -65,7 +65,7 @@ def test_sweep_cache_skips_finished_runs(tmp_path):
 
 
 def test_mnist1d_run_trains_exact_steps_and_learns():
-    small = train_mnist1d_mlp(RunConfig("N", 32, 1000, 5, batch_size=32))
+    small = train_mnist1d_mlp(RunConfig("N", 32, 1000, 5, batch_size=32, evals=5))
     more = train_mnist1d_mlp(RunConfig("N", 32, 1000, 200, batch_size=32))
     assert small["compute"] * 40 == pytest.approx(more["compute"])
     assert more["test_loss"] < small["test_loss"] - 0.2

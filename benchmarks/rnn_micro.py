@@ -1,0 +1,77 @@
+"""Micro-benchmark of the fused recurrent op: a W3-shaped LSTM forward + backward vs PyTorch.
+
+    python benchmarks/rnn_micro.py [--repeats 11] [--batch 32] [--seq 64] [--input 64]
+                                   [--hidden 256] [--mode lstm]
+
+Both frameworks get the same weights and input; one iteration is forward + backward with a
+fixed upstream gradient on the output sequence. Timed alternately (order flipped each round),
+2 threads. Prints the median seconds per iteration of each and the median of the per-pair
+ratios glassbox / torch (lower is better). Also prints the 1-minute load average: other
+processes on the machine slow both sides, but not always equally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import THREADS, Result, interleave  # noqa: E402, I001  (pins threads)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import glassbox as gb  # noqa: E402
+import glassbox.nn as nn  # noqa: E402
+
+
+def build(mode: str, B: int, T: int, I: int, H: int, seed: int = 0):
+    """(run_glassbox, run_torch): one forward + backward each, on identical weights."""
+    name = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[mode]
+    g = getattr(nn, name)(I, H, batch_first=True)
+    t = getattr(torch.nn, name)(I, H, batch_first=True)
+    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in g.state_dict().items()})
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    up = rng.standard_normal((B, T, H)).astype(np.float32)
+    gx, tx = gb.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gup, tup = gb.tensor(up), torch.tensor(up)
+
+    def run_g():
+        g.zero_grad()
+        gx.grad = None
+        g(gx)[0].backward(gup)
+
+    def run_t():
+        t.zero_grad()
+        tx.grad = None
+        t(tx)[0].backward(tup)
+
+    return run_g, run_t
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seq", type=int, default=64)
+    ap.add_argument("--input", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--mode", choices=("lstm", "gru", "rnn"), default="lstm")
+    a = ap.parse_args(argv)
+    run_g, run_t = build(a.mode, a.batch, a.seq, a.input, a.hidden)
+    run_g(), run_t()  # warm-up
+    res = interleave(Result(f"{a.mode} fwd+bwd", "iteration"), run_g, run_t, a.repeats)
+    g_med, t_med = statistics.median(res.glassbox_s), statistics.median(res.torch_s)
+    load = os.getloadavg()[0]
+    print(f"{a.mode.upper()} B={a.batch} T={a.seq} I={a.input} H={a.hidden}, {THREADS} threads, "
+          f"{a.repeats} repeats, load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"  glassbox {g_med * 1e3:8.2f} ms   torch {t_med * 1e3:8.2f} ms   "
+          f"ratio glassbox/torch {statistics.median(res.ratios):.2f} "
+          f"(best-of {min(res.glassbox_s) / min(res.torch_s):.2f})")
+
+
+if __name__ == "__main__":
+    main()

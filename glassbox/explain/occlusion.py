@@ -80,7 +80,6 @@ class Occlusion:
         base = baselines_like(baselines, x, where)
         n = x.shape[0]
         tgt = target_index(target, n, where)
-        f_x = forward_selected(self.forward_func, x, tgt, where)
 
         starts = [range(0, d - w + 1, s) for d, w, s in zip(dims, window, strides)]
         positions = list(itertools.product(*starts))
@@ -92,9 +91,14 @@ class Occlusion:
             slices = [tuple(slice(a, a + w) for a, w in zip(pos, window)) for pos in group]
             for i, sl in enumerate(slices):
                 batch[(i, slice(None)) + sl] = base[(slice(None),) + sl]
-            t = None if tgt is None else np.tile(tgt, len(group))
-            f_occ = forward_selected(self.forward_func, batch.reshape((-1,) + dims), t, where)
-            drop = f_x[None] - f_occ.reshape(len(group), n)  # (P, N)
+            # the unoccluded inputs ride along in the same forward pass: a GEMM may round a
+            # row differently in a batch of another size, and an element the model ignores
+            # must get exactly zero
+            batch = np.concatenate([x[None], batch])  # (1 + P, N, *)
+            t = None if tgt is None else np.tile(tgt, len(group) + 1)
+            f_all = forward_selected(self.forward_func, batch.reshape((-1,) + dims), t, where)
+            f_all = f_all.reshape(len(group) + 1, n)
+            drop = f_all[:1] - f_all[1:]  # (P, N)
             for i, sl in enumerate(slices):
                 total[(slice(None),) + sl] += drop[i].reshape((n,) + (1,) * len(dims))
                 count[sl] += 1

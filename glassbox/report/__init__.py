@@ -1,0 +1,8 @@
+"""glassbox.report: one self-contained HTML report on a trained model (`build_report`).
+
+matplotlib is needed to build a report and is imported only then.
+"""
+
+from glassbox.report.html import build_report  # noqa: F401
+
+__all__ = ["build_report"]

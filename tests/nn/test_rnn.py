@@ -244,3 +244,17 @@ def test_errors_name_layer_and_shapes():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"proj_size must be smaller"):
         nn.LSTM(3, 4, proj_size=4)
+
+
+def test_pad_sequence_feeds_lengths():
+    rng = np.random.default_rng(8)
+    seqs = [gb.tensor(_r, requires_grad=True) for _r in
+            (rng.standard_normal((n, 3)).astype(np.float32) for n in (4, 2, 3))]
+    padded, lengths = nn.pad_sequence(seqs, batch_first=True)
+    assert padded.shape == (3, 4, 3) and lengths == [4, 2, 3]
+    tpad = torch.nn.utils.rnn.pad_sequence([torch.tensor(s.detach().numpy()) for s in seqs],
+                                           batch_first=True)
+    np.testing.assert_array_equal(padded.detach().numpy(), tpad.numpy())
+    out, h = nn.GRU(3, 2, batch_first=True)(padded, lengths=lengths)
+    h.sum().backward()
+    assert all(s.grad is not None and s.grad.shape == s.shape for s in seqs)

@@ -49,7 +49,7 @@ from glassbox.nn.layers.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from glassbox.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from glassbox.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell, pad_sequence
 from glassbox.nn.layers.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -113,4 +113,5 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "pad_sequence",
 ]

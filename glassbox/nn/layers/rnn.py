@@ -28,7 +28,8 @@ from glassbox.ops.rnn import rnn_sequence
 from glassbox.ops.shape import cat, stack
 from glassbox.tensor import Tensor, empty, zeros
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "lengths_mask"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "lengths_mask",
+           "pad_sequence"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -58,6 +59,41 @@ def lengths_mask(lengths, T: int, B: int, dtype, layer: str = "lengths") -> np.n
         raise InputError(f"{layer}: lengths must lie in [0, {T}] (the padded sequence "
                          f"length), got min {arr.min()} and max {arr.max()}")
     return (np.arange(T)[:, None] < arr[None, :]).astype(dtype)[:, :, None]
+
+
+def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0):
+    """Pad a list of (L_i, *) tensors to one (L_max, N, *) batch and return it with the lengths.
+
+    Differentiable (built from pad and stack). Unlike torch.nn.utils.rnn.pad_sequence it also
+    returns the lengths, ready for the recurrent layers' `lengths=` argument.
+
+    Args:
+        sequences: list of N tensors (L_i, *), the same trailing shape.
+        batch_first: return (N, L_max, *) instead of (L_max, N, *). Default False.
+        padding_value: value written after each sequence's end. Default 0.
+
+    Shape:
+        [(L_i, *)] -> ((L_max, N, *) or (N, L_max, *), lengths as a list of N ints).
+
+    Example:
+        >>> import glassbox as gb, glassbox.nn as nn
+        >>> padded, lengths = nn.pad_sequence([gb.ones(3, 2), gb.ones(1, 2)], batch_first=True)
+        >>> padded.shape, lengths
+        ((2, 3, 2), [3, 1])
+        >>> out, h = nn.GRU(2, 4, batch_first=True)(padded, lengths=lengths)
+    """
+    seqs = list(sequences)
+    if not seqs or not all(isinstance(s, Tensor) and s.ndim >= 1 for s in seqs):
+        raise TypeError("pad_sequence: expected a non-empty list of tensors with >= 1 dim")
+    trailing = {tuple(s.shape[1:]) for s in seqs}
+    if len(trailing) != 1:
+        raise InputError(f"pad_sequence: sequences must share their trailing shape, got "
+                         f"{[tuple(s.shape) for s in seqs]}")
+    lengths = [int(s.shape[0]) for s in seqs]
+    T = max(lengths)
+    padded = [F.pad(s, (0, 0) * (s.ndim - 1) + (0, T - s.shape[0]), value=padding_value)
+              if s.shape[0] < T else s for s in seqs]
+    return stack(padded, dim=0 if batch_first else 1), lengths
 
 
 class _RNNBase(Module):

@@ -8,28 +8,41 @@ It also times the three exact int8 GEMM paths (glassbox.compress.qgemm).
     python examples/compression.py            # W1 10 epochs, W2 4 epochs (a few minutes)
     python examples/compression.py --fast     # tiny run used by the tests (seconds)
     python examples/compression.py --out compression.md
+    python examples/compression.py --threads 1   # BLAS threads; use 1 on a busy machine
+
+On a machine busy with other processes, multi-threaded BLAS can be 10-100x slower than one
+thread (threads wait for cores), which swamps every latency; the tables print the thread count
+and the load average so that the numbers can be judged.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
+import os
+import sys
 
-import numpy as np
+if "--threads" in sys.argv:  # BLAS reads these once, when NumPy is first imported
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _n
 
-import glassbox as gb
-import glassbox.nn as nn
-import glassbox.nn.functional as F
-from glassbox.compress import (
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import glassbox as gb  # noqa: E402
+import glassbox.nn as nn  # noqa: E402
+import glassbox.nn.functional as F  # noqa: E402
+from glassbox.compress import (  # noqa: E402
     compression_report,
     prune_channels,
     qmatmul,
     quantize,
     quantize_dynamic,
 )
-from glassbox.data import datasets
-from glassbox.train import Trainer
+from glassbox.data import datasets  # noqa: E402
+from glassbox.train import Trainer  # noqa: E402
 
 
 def w1():
@@ -54,6 +67,8 @@ def gemm_timings(repeats: int) -> list[str]:
     rng = np.random.default_rng(0)
     shapes = {"conv2 im2col (32x144 @ 144x50176)": (32, 144, 50176),
               "fc1 (256x1568 @ 1568x128)": (256, 1568, 128)}
+    if repeats < 2:  # --fast: small shapes, still checked for exactness
+        shapes = {"small (8x1500 @ 1500x16)": (8, 1500, 16)}
     lines = ["| int8 GEMM (exact int32 result) | float32 sgemm (blocked K<=1024) | float64 dgemm "
              "| int32 np.matmul | plain float32 GEMM (reference) |", "|---|---|---|---|---|"]
     for label, (m, k, n) in shapes.items():
@@ -84,13 +99,14 @@ def run(fast: bool = False, seed: int = 0):
     data = datasets.mnist5k()
     xtr, ytr, xte, yte = data
     if fast:  # the test's version: small and quick, same code path
-        xtr, ytr, xte, yte = xtr[:800], ytr[:800], xte[:300], yte[:300]
+        xtr, ytr, xte, yte = xtr[:600], ytr[:600], xte[:200], yte[:200]
     calib = xtr[:512]
-    repeats = 3 if fast else 20
+    repeats = 2 if fast else 20
+    batch_sizes = (1, 64) if fast else (1, 256)
     results, tables = {}, {}
     for name, make, epochs, ft_epochs, layers in (
         ("W1 MLP", w1, 2 if fast else 10, 1 if fast else 2, (nn.Linear,)),
-        ("W2 CNN", w2, 1 if fast else 4, 1 if fast else 2, (nn.Conv2d,)),
+        ("W2 CNN", w2, 1 if fast else 4, 1 if fast else 3, (nn.Conv2d,)),
     ):
         t0 = time.perf_counter()
         model = make()
@@ -107,15 +123,17 @@ def run(fast: bool = False, seed: int = 0):
         fit(pruned, xtr, ytr, ft_epochs)
         variants[f"50% {what} pruned + {ft_epochs} ep fine-tune"] = pruned
         variants["pruned + fine-tuned + int8"] = quantize(pruned, calib)
-        report = compression_report(model, (xte, yte), variants, (1, 256), repeats)
+        report = compression_report(model, (xte, yte), variants, batch_sizes, repeats)
         tables[name] = report
         results[name] = {"train_seconds": train_s, "epochs": epochs, "rows": report.rows,
                          "history": history.history}
-    lines = []
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    lines = [f"BLAS threads: {threads}; load average at the end: "
+             f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs", ""]
     for name, report in tables.items():
         lines += [f"### {name} (test set: {len(yte)} images)", "", report.to_markdown(), ""]
     lines += ["### int8 GEMM paths (median, batch 256 shapes)", ""]
-    lines += gemm_timings(2 if fast else 10)
+    lines += gemm_timings(1) if fast else gemm_timings(10)
     return "\n".join(lines), results, tables
 
 
@@ -124,6 +142,7 @@ def main():
     parser.add_argument("--fast", action="store_true", help="tiny data and epochs (for tests)")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     parser.add_argument("--json", help="also write the raw measurements to this JSON file")
+    parser.add_argument("--threads", help="BLAS threads (set before NumPy loads)")
     args = parser.parse_args()
     text, results, _ = run(fast=args.fast)
     print(text)

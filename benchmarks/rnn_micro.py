@@ -19,12 +19,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import THREADS, Result, interleave  # noqa: E402, I001  (pins threads)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from benchmarks.common import THREADS, Result, interleave  # noqa: I001  (pins threads)
+import numpy as np
+import torch
 
-import glassbox as gb  # noqa: E402
-import glassbox.nn as nn  # noqa: E402
+import glassbox as gb
+from glassbox import nn
 
 
 def build(mode: str, B: int, T: int, I: int, H: int, seed: int = 0):

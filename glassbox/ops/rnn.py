@@ -132,7 +132,7 @@ class RNNSequence(Function):
         return h, None
 
     def _forward_lstm(self, xw, whh_t, s, h, c, hprev, y, b_hh, w_hr):
-        T, B, I, H, P = self.shape
+        T, B, _I, H, _P = self.shape
         s1 = 1 - s
         acts = np.empty_like(xw)  # (T, B, 4H): i, f, g, o after their nonlinearity
         cprev = np.empty((T, B, H), dtype=xw.dtype)
@@ -161,7 +161,7 @@ class RNNSequence(Function):
         return h, c
 
     def _forward_gru(self, xw, whh_t, s, h, c, hprev, y, b_hh, w_hr):
-        T, B, I, H, P = self.shape
+        T, B, _I, H, _P = self.shape
         acts = np.empty_like(xw)  # (T, B, 3H): r, z, n
         hn = np.empty((T, B, H), dtype=xw.dtype)  # W_hn h + b_hn of every step
         bhn = b_hh[2 * H:] if b_hh is not None else None

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 TOL = 2e-5
 
@@ -110,7 +110,7 @@ def test_mha_parity_masks(kind, need_weights, average):
     S = L if kind == "causal" else 4
     g, t = _mha_pair(E, h, batch_first=True)
     kg, kt = _masks(kind, N, h, L, S, rng)
-    extra = dict(need_weights=need_weights, average_attn_weights=average)
+    extra = {"need_weights": need_weights, "average_attn_weights": average}
     q, k, v = _rand(rng, N, L, E), _rand(rng, N, S, E), _rand(rng, N, S, E)
     _run(g, t, [q, k, v], {**kg, **extra}, {**kt, **extra})
 

@@ -10,14 +10,14 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 from glassbox.ops.rnn import rnn_sequence
 
 TOL = 2e-5
 
 
 def _np(t):
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
+    return t.detach().numpy()
 
 
 def _close(a, b, what):
@@ -59,9 +59,7 @@ def _check_parity(g, t, inputs, kwargs_g=None, seed=0):
         gi.append(x)
         ti.append(y)
     n_states = len(inputs) - 1
-    if n_states == 2 and isinstance(g, (nn.LSTM,)):
-        g_args, t_args = (gi[0], (gi[1], gi[2])), (ti[0], (ti[1], ti[2]))
-    elif n_states == 2:  # LSTMCell
+    if n_states == 2 and isinstance(g, (nn.LSTM,)) or n_states == 2:
         g_args, t_args = (gi[0], (gi[1], gi[2])), (ti[0], (ti[1], ti[2]))
     else:
         g_args, t_args = tuple(gi), tuple(ti)
@@ -255,6 +253,6 @@ def test_pad_sequence_feeds_lengths():
     tpad = torch.nn.utils.rnn.pad_sequence([torch.tensor(s.detach().numpy()) for s in seqs],
                                            batch_first=True)
     np.testing.assert_array_equal(padded.detach().numpy(), tpad.numpy())
-    out, h = nn.GRU(3, 2, batch_first=True)(padded, lengths=lengths)
+    _out, h = nn.GRU(3, 2, batch_first=True)(padded, lengths=lengths)
     h.sum().backward()
     assert all(s.grad is not None and s.grad.shape == s.shape for s in seqs)

@@ -28,8 +28,16 @@ from glassbox.ops.rnn import rnn_sequence
 from glassbox.ops.shape import cat, stack
 from glassbox.tensor import Tensor, empty, zeros
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "lengths_mask",
-           "pad_sequence"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "lengths_mask",
+    "pad_sequence",
+]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -406,9 +414,9 @@ class _CellBase(Module):
                     raise InputError(f"{name}: expected {what} of shape {want}, got {got}")
             if not batched:
                 states = [s.unsqueeze(0) for s in states]
-        y, h, c = rnn_sequence(x.unsqueeze(0), states[0], self.weight_ih, self.weight_hh,
-                               self.bias_ih, self.bias_hh, mode=self.mode.lower(),
-                               cx=states[1] if lstm else None)
+        _y, h, c = rnn_sequence(x.unsqueeze(0), states[0], self.weight_ih, self.weight_hh,
+                                self.bias_ih, self.bias_hh, mode=self.mode.lower(),
+                                cx=states[1] if lstm else None)
         if not batched:
             h = h.squeeze(0)
             c = c.squeeze(0) if lstm else None

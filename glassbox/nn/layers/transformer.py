@@ -39,10 +39,10 @@ class _Block(Module):
     def _setup(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                batch_first, norm_first, bias, dtype, n_norms):
         name = type(self).__name__
-        self._config = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward,
-                            dropout=dropout, activation=activation,
-                            layer_norm_eps=layer_norm_eps, batch_first=batch_first,
-                            norm_first=norm_first, bias=bias, dtype=dtype)
+        self._config = {"d_model": d_model, "nhead": nhead, "dim_feedforward": dim_feedforward,
+                            "dropout": dropout, "activation": activation,
+                            "layer_norm_eps": layer_norm_eps, "batch_first": batch_first,
+                            "norm_first": norm_first, "bias": bias, "dtype": dtype}
         check.positive_int(name, "dim_feedforward", dim_feedforward)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)

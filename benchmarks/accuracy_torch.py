@@ -1,0 +1,172 @@
+"""The examples' accuracy recipes run in PyTorch 2.13, for the glassbox-vs-PyTorch comparison.
+
+Same data (glassbox.data.datasets), same architectures, optimizers, learning-rate schedules,
+batch sizes and epochs as examples/mnist5k_mlp.py, examples/mnist5k_cnn.py and
+examples/mnist1d.py; augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
+network, its gradients and the optimizer are PyTorch's. Weights start from PyTorch's own
+initialisation (same distributions as glassbox's, different draws), so single runs differ by
+seed noise: compare means over seeds.
+
+    python benchmarks/accuracy_torch.py [--only w1,w2,mlp_tuned,cnn_tuned,mnist1d] [--seeds 1]
+
+Prints one line per recipe: `torch <recipe>: test accuracy <mean> (<per-seed>) in <s> s`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from glassbox.data import datasets  # noqa: E402
+from glassbox.data.transforms import RandomAffine  # noqa: E402
+
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def w1():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
+                         nn.ReLU(), nn.Linear(64, 10))
+
+
+def mlp_tuned():
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 512), nn.BatchNorm1d(512), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(256, 10))
+
+
+def w2():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def cnn_tuned():
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.25), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(128, 10))
+
+
+class ResidualMLP(nn.Module):
+    """MNIST-1D paper's MLP: Linear(40,100)-ReLU; h + ReLU(Linear(100,100)(h)); Linear(100,10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp, self.hidden, self.out = nn.Linear(40, 100), nn.Linear(100, 100), nn.Linear(100, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.inp(x))
+        return self.out(h + torch.relu(self.hidden(h)))
+
+
+def cnn1d():
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 40)),
+        nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(125, 10))
+
+
+# recipe: (model, optimizer, lr, weight decay, epochs, one-cycle?, augment?)
+MNIST5K = {
+    "w1": (w1, "adam", 1e-3, 0.0, 10, False, False),
+    "w2": (w2, "adam", 1e-3, 0.0, 5, False, False),
+    "mlp_tuned": (mlp_tuned, "adamw", 3e-3, 5e-2, 30, True, True),
+    "cnn_tuned": (cnn_tuned, "adamw", 3e-3, 5e-2, 15, True, True),
+}
+MNIST1D = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn1d}
+
+
+def accuracy(model, x, y) -> float:
+    model.eval()
+    with torch.no_grad():
+        return float((model(torch.from_numpy(x)).argmax(1).numpy() == y).mean())
+
+
+def run_mnist5k(name, data, seed):
+    make, opt_name, lr, wd, epochs, one_cycle, aug = MNIST5K[name]
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = make()
+    if opt_name == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
+    steps = -(-len(data.y_train) // 64)
+    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, epochs=epochs,
+                                                 steps_per_epoch=steps) if one_cycle else None)
+    transform = RandomAffine(degrees=10, translate=(0.08, 0.08), scale=(0.9, 1.1),
+                             generator=seed) if aug else None
+    for _ in range(epochs):
+        model.train()
+        order = rng.permutation(len(data.y_train))
+        for i in range(0, len(order), 64):
+            idx = order[i:i + 64]
+            xb = data.x_train[idx]
+            if transform is not None:
+                xb = transform(xb)
+            loss = nn.functional.cross_entropy(model(torch.from_numpy(xb)),
+                                               torch.from_numpy(data.y_train[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+    return accuracy(model, data.x_test, data.y_test)
+
+
+def run_mnist1d(name, data, seed, steps=8000):
+    """Adam lr 1e-2, batch 100, `steps` steps, no weight decay (WORKLOADS.md W5)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = MNIST1D[name]()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    for _ in range(steps):
+        idx = torch.from_numpy(rng.integers(0, len(data.y_train), size=100))
+        loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return accuracy(model, data.x_test, data.y_test)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", default="w1,w2,mlp_tuned,cnn_tuned",
+                   help="comma-separated: w1, w2, mlp_tuned, cnn_tuned, mnist1d")
+    p.add_argument("--seeds", type=int, default=1, help="seeds 0..n-1 per recipe (default 1)")
+    args = p.parse_args()
+    wanted = args.only.split(",")
+    for name in wanted:
+        if name == "mnist1d":
+            data = datasets.mnist1d()
+            jobs = [(f"mnist1d_{m}", lambda s, m=m: run_mnist1d(m, data, s)) for m in MNIST1D]
+        elif name in MNIST5K:
+            data = datasets.mnist5k()
+            jobs = [(name, lambda s, n=name: run_mnist5k(n, data, s))]
+        else:
+            raise SystemExit(f"unknown recipe {name!r}")
+        for label, job in jobs:
+            start = time.perf_counter()
+            accs = [job(seed) for seed in range(args.seeds)]
+            seconds = (time.perf_counter() - start) / len(accs)
+            per_seed = ", ".join(f"{a:.2%}" for a in accs)
+            print(f"torch {label}: test accuracy {np.mean(accs):.2%} ({per_seed}) "
+                  f"in {seconds:.1f} s per seed", flush=True)
+
+
+if __name__ == "__main__":
+    main()

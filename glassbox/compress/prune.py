@@ -12,6 +12,12 @@ Structured (`prune_channels`): whole output channels of Conv2d (or neurons of Li
 smallest L1/L2 norm are deleted -- the layer becomes physically smaller, and so do the layers that
 read its output: BatchNorm's statistics, the next Conv2d's input channels, or (through Flatten)
 the next Linear's input columns. This is what makes a pruned model faster; masks alone do not.
+
+About optimizer state: an optimizer created *after* pruning never moves a pruned entry of
+`weight_orig` (its gradient is exactly 0 from the first step). One created before pruning may
+still carry momentum for those entries and push `weight_orig`; the weight the forward pass
+uses, and the one `remove` keeps, is exactly zero all the same (the mask multiplies it, and the
+pre-hook zeroes `weight_orig` again before every call).
 """
 
 from __future__ import annotations
@@ -236,7 +242,8 @@ def prune_channels(model, amount=0.5, n: int = 1, layers=(nn.Conv2d,), inplace: 
         model: an nn.Sequential.
         amount: fraction of each layer's channels to remove, or an int count (default 0.5).
         n: the norm, 1 (L1, default) or 2 (L2), of each channel's weights.
-        layers: the layer types to prune (default (nn.Conv2d,)); add nn.Linear for neurons.
+        layers: which layers to prune: a tuple of types (default (nn.Conv2d,); add nn.Linear
+            for neurons), or a list of layer names as in `model.named_modules()` (e.g. ['0']).
         inplace: change `model` itself instead of a copy (default False).
 
     Returns:
@@ -259,10 +266,21 @@ def prune_channels(model, amount=0.5, n: int = 1, layers=(nn.Conv2d,), inplace: 
     model = model if inplace else _util.clone_module(model)
     weighted = [i for i, (_, _, m) in enumerate(_leaves(model))
                 if isinstance(m, (nn.Linear, nn.Conv2d))]
+    by_name = isinstance(layers, list)
+    if by_name:
+        paths = {id(m): p for p, m in model.named_modules()}
+        wanted = set(layers)
+        known = {paths[id(_leaves(model)[i][2])] for i in weighted[:-1]}
+        if wanted - known:
+            raise ValueError(f"prune_channels: no prunable layer named {sorted(wanted - known)};"
+                             f" prunable: {sorted(known)}")
     for i in weighted[:-1]:
         leaves = _leaves(model)
         layer = leaves[i][2]
-        if not isinstance(layer, tuple(layers)):
+        if by_name:
+            if paths[id(layer)] not in wanted:
+                continue
+        elif not isinstance(layer, tuple(layers)):
             continue
         if is_pruned(layer) or getattr(layer, "groups", 1) != 1:
             raise ValueError(f"prune_channels: layer {i} ({type(layer).__name__}) has a mask or "

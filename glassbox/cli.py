@@ -19,9 +19,7 @@ import sys
 __all__ = ["main", "build_parser"]
 
 # Commands whose library part lives in a package of its own; each is wired up once it exists.
-_PENDING = {"explain": "glassbox.explain", "attack": "glassbox.robust",
-            "compress": "glassbox.compress", "report": "glassbox.report",
-            "generate": "glassbox.models"}
+_PENDING = {"generate": "glassbox.models"}
 
 
 class CommandError(Exception):
@@ -103,6 +101,54 @@ def cmd_bench(args) -> int:
     return run_benchmarks(args.bench_args)
 
 
+def cmd_explain(args) -> int:
+    from glassbox.workflow import explain_run
+
+    result = explain_run(args.run, methods=args.methods, n=args.n, data=args.data,
+                         path=args.out)
+    print(f"predicted {result['predicted']}, true {result['labels']}")
+    print(f"saved the attribution maps to {result['path']}")
+    return 0
+
+
+def cmd_attack(args) -> int:
+    from glassbox.workflow import attack_run
+
+    extra = {"steps": args.steps} if args.attack == "pgd" else {}
+    curve = attack_run(args.run, epsilons=args.eps, attack=args.attack, data=args.data,
+                       limit=args.limit or None, figure=args.figure, **extra)
+    if args.json:
+        _print_json({str(k): v for k, v in curve.items()})
+    else:
+        for eps, acc in curve.items():
+            print(f"{args.attack} eps {eps:g}: accuracy {acc:.2%}")
+    if args.figure:
+        print(f"saved the adversarial example to {args.figure}")
+    return 0
+
+
+def cmd_compress(args) -> int:
+    from glassbox.workflow import compress_run
+
+    report = compress_run(args.run, methods=args.methods, amount=args.amount, data=args.data,
+                          limit=args.limit or None, repeats=args.repeats)
+    print(report.to_markdown())
+    if args.html:
+        with open(args.html, "w") as fh:
+            fh.write(report.to_html())
+        print(f"saved the table to {args.html}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from glassbox.workflow import report_run
+
+    path = report_run(args.run, path=args.out, data=args.data, max_eval=args.max_eval,
+                      compression=not args.no_compression)
+    print(f"report: {path}")
+    return 0
+
+
 def cmd_pending(args) -> int:
     package = _PENDING[args.command]
     present = importlib.util.find_spec(package) is not None
@@ -169,6 +215,73 @@ def _add_train(sub, common) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def _run_arguments(p) -> None:
+    p.add_argument("run", help="run folder written by `glassbox train --out`")
+    p.add_argument("--data", default=None,
+                   help="use this dataset's test split instead of the run's own (name or path)")
+
+
+def _add_inspect(sub, common) -> None:
+    from glassbox.workflow import COMPRESS_METHODS, EXPLAIN_METHODS
+
+    p = sub.add_parser("explain", parents=[common], help="attribution maps of a saved run",
+                       description="Saliency / integrated-gradient maps of test examples, "
+                                   "saved as one PNG (glassbox.explain).")
+    _run_arguments(p)
+    p.add_argument("--methods", nargs="+", default=["saliency", "integrated_gradients"],
+                   choices=sorted(EXPLAIN_METHODS), help="attribution methods (default: "
+                                                         "saliency integrated_gradients)")
+    p.add_argument("-n", type=int, default=4, help="test examples explained (default: 4)")
+    p.add_argument("--out", default="attributions.png", help="PNG file to write "
+                                                             "(default: attributions.png)")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("attack", parents=[common], help="adversarial robustness of a saved run",
+                       description="Accuracy under FGSM or PGD attacks of growing budget "
+                                   "(glassbox.robust).")
+    _run_arguments(p)
+    p.add_argument("--attack", default="fgsm", choices=["fgsm", "pgd"],
+                   help="the attack (default: fgsm)")
+    p.add_argument("--eps", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.2],
+                   help="L-infinity budgets in input units (default: 0 0.05 0.1 0.2)")
+    p.add_argument("--steps", type=int, default=10, help="PGD steps (default: 10)")
+    p.add_argument("--limit", type=int, default=1000,
+                   help="attack the first LIMIT test examples; 0 for all (default: 1000)")
+    p.add_argument("--figure", default=None, metavar="PNG",
+                   help="also save an original / perturbation / adversarial figure here")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("compress", parents=[common], help="quantize and prune a saved run",
+                       description="File size, accuracy and latency before and after int8 "
+                                   "quantization and pruning (glassbox.compress).")
+    _run_arguments(p)
+    p.add_argument("--methods", nargs="+", default=["int8", "prune"],
+                   choices=COMPRESS_METHODS, help="compressions to measure "
+                                                  "(default: int8 prune)")
+    p.add_argument("--amount", type=float, default=0.5,
+                   help="fraction of weights pruned (default: 0.5)")
+    p.add_argument("--limit", type=int, default=1000,
+                   help="measure on the first LIMIT test examples; 0 for all (default: 1000)")
+    p.add_argument("--repeats", type=int, default=5,
+                   help="timed repetitions per latency (default: 5)")
+    p.add_argument("--html", default=None, metavar="PATH", help="also write the table as HTML")
+    p.set_defaults(func=cmd_compress)
+
+    p = sub.add_parser("report", parents=[common], help="HTML report of a saved run",
+                       description="One self-contained HTML page: curves, confusion matrix, "
+                                   "mistakes, attributions, robustness, compression "
+                                   "(glassbox.report).")
+    _run_arguments(p)
+    p.add_argument("--out", default=None, metavar="HTML",
+                   help="file to write (default: report.html in the run folder)")
+    p.add_argument("--max-eval", type=int, default=1000,
+                   help="evaluate on at most this many test examples (default: 1000)")
+    p.add_argument("--no-compression", action="store_true",
+                   help="leave out the compression table (faster)")
+    p.set_defaults(func=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `glassbox` argument parser with all its subcommands."""
     common = _common()
@@ -213,11 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="arguments for benchmarks/run.py")
     p.set_defaults(func=cmd_bench)
 
-    helps = {"explain": "attribution maps for a saved run (glassbox.explain)",
-             "attack": "adversarial robustness of a saved run (glassbox.robust)",
-             "compress": "quantize and prune a saved run (glassbox.compress)",
-             "report": "HTML report of a saved run (glassbox.report)",
-             "generate": "sample text from a language model (glassbox.models)"}
+    _add_inspect(sub, common)
+    helps = {"generate": "sample text from a language model (glassbox.models)"}
     for name, text in helps.items():
         p = sub.add_parser(name, parents=[common], help=text, description=text)
         p.add_argument("rest", nargs=argparse.REMAINDER, help="the command's arguments")

@@ -10,6 +10,14 @@ config.json (how to rebuild the model) and history.json.
 """
 
 from glassbox.workflow.data import BUNDLED, Data, load_data, read_csv
+from glassbox.workflow.inspect_run import (
+    COMPRESS_METHODS,
+    EXPLAIN_METHODS,
+    attack_run,
+    compress_run,
+    explain_run,
+    report_run,
+)
 from glassbox.workflow.models import MODELS, build_model, check_fits, load_factory, model_spec
 from glassbox.workflow.runs import (
     OPTIMIZERS,
@@ -24,7 +32,8 @@ from glassbox.workflow.runs import (
     train_model,
 )
 
-__all__ = ["BUNDLED", "MODELS", "OPTIMIZERS", "SCHEDULES", "Data", "RunResult", "build_model",
+__all__ = ["COMPRESS_METHODS", "EXPLAIN_METHODS", "attack_run", "compress_run", "explain_run",
+           "report_run", "BUNDLED", "MODELS", "OPTIMIZERS", "SCHEDULES", "Data", "RunResult", "build_model",
            "check_fits", "evaluate_run", "load_data", "load_factory", "load_run", "model_spec",
            "predict_run", "read_csv", "read_inputs", "run_benchmarks", "summarize_run",
            "train_model"]

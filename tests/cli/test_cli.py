@@ -137,3 +137,27 @@ def test_every_option_has_help():
         for action in sub._actions:
             assert action.help, f"glassbox {name} {action.option_strings or action.dest}"
     assert "--early-stopping" in glassbox("train", "--help").stdout
+
+
+def test_attack_explain_compress_report(run, tmp_path):
+    out, _ = run
+    curve = json.loads(glassbox("attack", out, "--eps", 0, 0.2, "--limit", 100, "--json",
+                                "--figure", tmp_path / "adv.png").stdout.split("\nsaved")[0])
+    assert curve["0.2"] < curve["0.0"]  # a 0.2 budget hurts a one-epoch MLP
+    assert (tmp_path / "adv.png").stat().st_size > 1000
+
+    text = glassbox("explain", out, "-n", 2, "--out", tmp_path / "maps.png").stdout
+    assert "predicted" in text and (tmp_path / "maps.png").stat().st_size > 1000
+
+    table = glassbox("compress", out, "--methods", "dynamic", "--repeats", 1,
+                     "--limit", 100).stdout
+    assert "| float32 |" in table and "| dynamic int8 |" in table
+
+    text = glassbox("report", out, "--out", tmp_path / "r.html", "--no-compression",
+                    "--max-eval", 100).stdout
+    assert text.strip() == f"report: {tmp_path / 'r.html'}"
+    assert "<img" in (tmp_path / "r.html").read_text()
+
+
+def test_pending_command_says_so_in_one_line():
+    _one_line_failure(glassbox("generate", check=False), "not available yet")

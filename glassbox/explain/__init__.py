@@ -14,6 +14,7 @@ Figures (matplotlib, the `plot` extra): plot_attributions, plot_attention.
 
 from glassbox.explain._features import superpixel_mask  # noqa: F401
 from glassbox.explain.activations import activations, conv_filters  # noqa: F401
+from glassbox.explain.attention import attention_maps  # noqa: F401
 from glassbox.explain.gradcam import LayerGradCam, interpolate  # noqa: F401
 from glassbox.explain.integrated_gradients import IntegratedGradients  # noqa: F401
 from glassbox.explain.lime import Lime  # noqa: F401
@@ -27,7 +28,7 @@ from glassbox.explain.shap import KernelShap, exact_shapley  # noqa: F401
 
 __all__ = [
     "InputXGradient", "IntegratedGradients", "KernelShap", "LayerGradCam", "Lime",
-    "LinearProbe", "NoiseTunnel", "Occlusion", "Saliency", "activations", "conv_filters",
+    "LinearProbe", "NoiseTunnel", "Occlusion", "Saliency", "activations", "attention_maps", "conv_filters",
     "exact_shapley", "interpolate", "maximize_activation", "plot_attention",
     "plot_attributions", "superpixel_mask",
 ]

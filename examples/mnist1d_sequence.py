@@ -146,8 +146,8 @@ def main(argv=None):
             walls.append(wall)
             print(f"{name} seed {seed}: test accuracy {acc:.1%} after {steps} steps, {wall:.1f} s")
         n_params = sum(p.numel() for p in model.parameters())
-        results[name] = dict(accuracy=accs, mean_accuracy=float(np.mean(accs)), wall_s=walls,
-                             steps=steps, params=n_params, paper=PAPER.get(name))
+        results[name] = {"accuracy": accs, "mean_accuracy": float(np.mean(accs)), "wall_s": walls,
+                             "steps": steps, "params": n_params, "paper": PAPER.get(name)}
     print("\nmodel        params  test accuracy (mean over seeds)  wall s/run   paper")
     for name, r in results.items():
         paper = f"{r['paper']:.0%}" if r["paper"] else "-"

@@ -20,7 +20,7 @@ import glassbox as gb
 from glassbox.models import GPT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _textlm  # noqa: E402  (shared data, training loop and plots for the text examples)
+import _textlm
 
 
 def gpt_loss(model, x, y):
@@ -43,7 +43,7 @@ def main(argv=None):
     ap.add_argument("--out", default="runs/text_gpt")
     args = ap.parse_args(argv)
 
-    cfg = dict(n_layer=4, n_head=4, d_model=128, context=64)
+    cfg = {"n_layer": 4, "n_head": 4, "d_model": 128, "context": 64}
     batch, eval_batches, sample_len = 32, 20, 400
     if args.w4:  # the benchmark's recipe, as written
         lr, warmup, schedule, steps, minutes, betas, clip = 3e-4, 0, "constant", 200, None, \
@@ -54,7 +54,7 @@ def main(argv=None):
             (0.9, 0.99), 1.0
         eval_every = 250
     if args.fast:
-        cfg = dict(n_layer=1, n_head=2, d_model=32, context=16)
+        cfg = {"n_layer": 1, "n_head": 2, "d_model": 32, "context": 16}
         batch, eval_batches, sample_len = 8, 2, 40
         steps, minutes, eval_every, warmup = 20, None, 10, 5
         args.chars = min(args.chars, 20_000)

@@ -19,7 +19,7 @@ import glassbox as gb
 from glassbox.models import CharLSTM
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _textlm  # noqa: E402  (shared data, training loop and plots for the text examples)
+import _textlm
 
 
 def lstm_loss(model, x, y):
@@ -65,7 +65,7 @@ def main(argv=None):
         model, opt, lstm_loss, train_ids, val, batch=batch, seq=seq, max_steps=steps,
         minutes=minutes, lr=args.lr, warmup=0, schedule=schedule, eval_every=eval_every,
         clip=None, seed=args.seed)
-    hist.update(config=dict(embed=embed, hidden=hidden), lr=args.lr, load=_textlm.load_note())
+    hist.update(config={"embed": embed, "hidden": hidden}, lr=args.lr, load=_textlm.load_note())
     print(f"done: {hist['steps']} steps in {hist['wall_s']:.1f} s "
           f"({hist['train_s_per_100_steps']:.2f} s per 100 training steps; {_textlm.load_note()})")
     print(f"final validation loss {hist['val_loss'][-1]:.4f} nats/char "

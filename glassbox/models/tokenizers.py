@@ -10,6 +10,7 @@ Both save to and load from JSON (plain data: loading never runs code).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -219,7 +220,7 @@ class BPETokenizer:
         pair_count: dict[tuple, int] = defaultdict(int)
         where: dict[tuple, set] = defaultdict(set)  # pair -> indices of words containing it
         for w, (word, f) in enumerate(zip(words, freq)):
-            for pair in zip(word, word[1:]):
+            for pair in itertools.pairwise(word):
                 pair_count[pair] += f
                 where[pair].add(w)
         while self.vocab_size < vocab_size and pair_count:
@@ -234,14 +235,14 @@ class BPETokenizer:
                 print(f"merge {new - 255}: {pair} -> {new} {self._bytes[new]!r} ({count})")
             for w in list(where[pair]):
                 word, f = words[w], freq[w]
-                for p in zip(word, word[1:]):  # take the old word's pairs out ...
+                for p in itertools.pairwise(word):  # take the old word's pairs out ...
                     pair_count[p] -= f
                     if pair_count[p] <= 0:
                         del pair_count[p]
                     where[p].discard(w)
                 word = _merge(word, pair, new)
                 words[w] = word
-                for p in zip(word, word[1:]):  # ... and the new word's pairs in
+                for p in itertools.pairwise(word):  # ... and the new word's pairs in
                     pair_count[p] += f
                     where[p].add(w)
             where.pop(pair, None)
@@ -252,7 +253,7 @@ class BPETokenizer:
         ranks = self._ranks
         while len(word) > 1:
             # the earliest-learned merge present in the word goes first, as in training
-            pair = min(zip(word, word[1:]), key=lambda p: ranks.get(p, 1 << 62))
+            pair = min(itertools.pairwise(word), key=lambda p: ranks.get(p, 1 << 62))
             if pair not in ranks:
                 break
             word = _merge(word, pair, 256 + ranks[pair])

@@ -96,7 +96,7 @@ def run_digits(args):
     print(f"digits classifier (glassbox MLP) test accuracy: {acc:.3f}")
 
     gb.manual_seed(0)
-    base, T, steps = (16, 200, 600) if args.fast else (32, 300, 1500)
+    base, T, steps = (16, 200, 600) if args.fast else (32, 300, 1000)
     ddpm = DDPM(UNet(base_channels=base), timesteps=T, schedule="cosine")
     n_params = sum(p.numel() for p in ddpm.parameters())
     print(f"digits DDPM: U-Net {n_params} parameters, T={T}, {steps} steps of batch 64")

@@ -20,13 +20,13 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small GEMMs: threads only contend
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import glassbox as gb  # noqa: E402
-from glassbox import nn  # noqa: E402
-from glassbox.models.diffusion import DDPM, MLPDenoiser, UNet  # noqa: E402
-from glassbox.nn import functional as F  # noqa: E402
-from glassbox.train import Trainer  # noqa: E402
+import glassbox as gb
+from glassbox import nn
+from glassbox.models.diffusion import DDPM, MLPDenoiser, UNet
+from glassbox.nn import functional as F
+from glassbox.train import Trainer
 
 
 def train_ddpm(ddpm, data, steps, batch_size, lr, label):

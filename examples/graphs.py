@@ -17,11 +17,11 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import glassbox as gb  # noqa: E402
-from glassbox import nn  # noqa: E402
-from glassbox.nn import functional as F  # noqa: E402
+import glassbox as gb
+from glassbox import nn
+from glassbox.nn import functional as F
 
 
 class MLP(nn.Module):
@@ -169,7 +169,7 @@ def graph_classification(epochs):
         gnn_acc = (model(n, ei, b).numpy().argmax(1) == yt.numpy()).mean()
     # baseline without the graph: logistic regression on the node count
     from sklearn.linear_model import LogisticRegression
-    count = lambda gs: np.array([[g[0]] for g in gs])  # noqa: E731
+    count = lambda gs: np.array([[g[0]] for g in gs])
     base = LogisticRegression().fit(count(train), [g[2] for g in train])
     base_acc = base.score(count(test), [g[2] for g in test])
     print(f"  GCN + mean/max pool test accuracy {gnn_acc:.3f}; no-graph baseline (node count) "

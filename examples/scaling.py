@@ -13,7 +13,7 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny GEMMs: threads only contend
 
-from glassbox.scaling import fit_axes, plot_sweep, run_sweep, sweep_configs  # noqa: E402
+from glassbox.scaling import fit_axes, plot_sweep, run_sweep, sweep_configs
 
 
 def main():

@@ -2,5 +2,11 @@
 
 from glassbox.scaling.fit import PowerLawFit, fit_power_law  # noqa: F401
 from glassbox.scaling.sweep import (  # noqa: F401
-    RunConfig, fit_axes, load_results, plot_sweep, run_sweep, sweep_configs, train_mnist1d_mlp,
+    RunConfig,
+    fit_axes,
+    load_results,
+    plot_sweep,
+    run_sweep,
+    sweep_configs,
+    train_mnist1d_mlp,
 )

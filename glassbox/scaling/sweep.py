@@ -29,8 +29,15 @@ import numpy as np
 
 from glassbox.scaling.fit import fit_power_law
 
-__all__ = ["RunConfig", "load_results", "plot_sweep", "run_sweep", "sweep_configs",
-           "train_mnist1d_mlp", "fit_axes"]
+__all__ = [
+    "RunConfig",
+    "fit_axes",
+    "load_results",
+    "plot_sweep",
+    "run_sweep",
+    "sweep_configs",
+    "train_mnist1d_mlp",
+]
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def sweep_configs(widths, data_sizes, step_counts, batch_size: int = 64, lr: flo
         ['N_w8_d100_s10_b64_lr0.003_e10_seed0', 'N_w16_d100_s10_b64_lr0.003_e10_seed0']
     """
     W, D, S = max(widths), max(data_sizes), max(step_counts)
-    kw = dict(batch_size=batch_size, lr=lr, seed=seed)
+    kw = {"batch_size": batch_size, "lr": lr, "seed": seed}
     return ([RunConfig("N", w, D, S, **kw) for w in sorted(widths)]
             + [RunConfig("D", W, d, S, **kw) for d in sorted(data_sizes)]
             + [RunConfig("C", W, D, s, **kw) for s in sorted(step_counts)])

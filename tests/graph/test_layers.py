@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 RNG = np.random.default_rng(0)
 N = 7

@@ -5,8 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from glassbox.scaling import (RunConfig, fit_axes, fit_power_law, load_results, run_sweep,
-                              sweep_configs, train_mnist1d_mlp)
+from glassbox.scaling import (
+    RunConfig,
+    fit_axes,
+    fit_power_law,
+    load_results,
+    run_sweep,
+    sweep_configs,
+    train_mnist1d_mlp,
+)
 
 
 def test_exact_data_is_fit_exactly():

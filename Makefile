@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean chromium
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,15 @@ demo: $(DEMO_STAMP)
 	$(PY) examples/digits_mlp.py
 
 ## test: the whole test suite (gradchecks, torch parity, engine, end-to-end)
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# headless Chromium renders the HTML report in tests/report (Debian's package, installed as root)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; } \
+	  || echo "chromium could not be installed: tests/report will skip the screenshot test"; }
 
 ## bench: glassbox vs PyTorch on the WORKLOADS benchmarks (ratios printed, JSON written)
 bench: $(DEV_STAMP)

@@ -12,16 +12,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e '.[datasets]'
+	$(PY) -m pip install -q -e '.[datasets,plot,progress]'
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@ $(DEMO_STAMP)
 
-## demo: train a small MLP on scikit-learn's digits with glassbox and print its test accuracy
+## demo: train the MNIST-5k CNN with `glassbox train` (progress bar), then `glassbox report`:
+## ends with the test accuracy and the path of the HTML report
 demo: $(DEMO_STAMP)
-	$(PY) examples/digits_mlp.py
+	$(VENV)/bin/glassbox train --model cnn --data mnist5k --epochs 5 --batch-size 64 --out runs/mnist5k-cnn
+	$(VENV)/bin/glassbox report runs/mnist5k-cnn
 
 ## test: the whole test suite (gradchecks, torch parity, engine, end-to-end)
 test: $(DEV_STAMP) chromium

@@ -143,8 +143,13 @@ def cmd_compress(args) -> int:
 def cmd_report(args) -> int:
     from glassbox.workflow import report_run
 
+    from glassbox.workflow import evaluate_run
+
     path = report_run(args.run, path=args.out, data=args.data, max_eval=args.max_eval,
                       compression=not args.no_compression)
+    if not args.quiet:
+        result = evaluate_run(args.run, data=args.data)
+        print(f"test accuracy: {result['accuracy']:.2%} on {result['samples']} held-out examples")
     print(f"report: {path}")
     return 0
 
@@ -279,6 +284,8 @@ def _add_inspect(sub, common) -> None:
                    help="evaluate on at most this many test examples (default: 1000)")
     p.add_argument("--no-compression", action="store_true",
                    help="leave out the compression table (faster)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the report's path, not the test accuracy")
     p.set_defaults(func=cmd_report)
 
 

@@ -42,7 +42,7 @@ def mlp(input_shape, num_outputs, hidden: int = 128, layers: int = 2, dropout: f
     return nn.Sequential(*modules)
 
 
-def cnn(input_shape, num_outputs, channels: int = 16, hidden: int = 64, dropout: float = 0.0):
+def cnn(input_shape, num_outputs, channels: int = 16, hidden: int = 128, dropout: float = 0.0):
     """Two Conv(3x3)+ReLU+MaxPool(2) blocks, then Linear+ReLU(+Dropout) and a Linear output.
 
     Shape:

@@ -22,8 +22,7 @@ import glassbox as gb
 import glassbox.nn as nn
 import glassbox.nn.functional as F
 from glassbox.data import datasets
-from glassbox.robust import (AdversarialTraining, evaluate_robustness, fgsm,
-                             plot_adversarial_example)
+from glassbox.robust import AdversarialTraining, evaluate_robustness, fgsm, plot_adversarial_example
 from glassbox.train import Trainer
 
 EPSILONS = [0.05, 0.1, 0.2]
@@ -63,7 +62,8 @@ def main():
     x_train, y_train, x_test, y_test = split
     epochs, adv_epochs, pgd_steps, train_steps = 5, args.adv_epochs, 20, 7
     if args.fast:
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:200], y_test[:200]
+        x_train, y_train = x_train[:1000], y_train[:1000]
+        x_test, y_test = x_test[:200], y_test[:200]
         epochs, adv_epochs, pgd_steps, train_steps = 1, 1, 3, 2
     test = (x_test, y_test)
 

@@ -12,23 +12,24 @@ Figures (matplotlib, the `plot` extra): plot_attributions, plot_attention.
     attr = IntegratedGradients(model).attribute(x, target=3, n_steps=64)
 """
 
-from glassbox.explain._features import superpixel_mask  # noqa: F401
-from glassbox.explain.activations import activations, conv_filters  # noqa: F401
-from glassbox.explain.attention import attention_maps  # noqa: F401
-from glassbox.explain.gradcam import LayerGradCam, interpolate  # noqa: F401
-from glassbox.explain.integrated_gradients import IntegratedGradients  # noqa: F401
-from glassbox.explain.lime import Lime  # noqa: F401
-from glassbox.explain.maximization import maximize_activation  # noqa: F401
-from glassbox.explain.noise_tunnel import NoiseTunnel  # noqa: F401
-from glassbox.explain.occlusion import Occlusion  # noqa: F401
-from glassbox.explain.plot import plot_attention, plot_attributions  # noqa: F401
-from glassbox.explain.probes import LinearProbe  # noqa: F401
-from glassbox.explain.saliency import InputXGradient, Saliency  # noqa: F401
-from glassbox.explain.shap import KernelShap, exact_shapley  # noqa: F401
+from glassbox.explain._features import superpixel_mask
+from glassbox.explain.activations import activations, conv_filters
+from glassbox.explain.attention import attention_maps
+from glassbox.explain.gradcam import LayerGradCam, interpolate
+from glassbox.explain.integrated_gradients import IntegratedGradients
+from glassbox.explain.lime import Lime
+from glassbox.explain.maximization import maximize_activation
+from glassbox.explain.noise_tunnel import NoiseTunnel
+from glassbox.explain.occlusion import Occlusion
+from glassbox.explain.plot import plot_attention, plot_attributions
+from glassbox.explain.probes import LinearProbe
+from glassbox.explain.saliency import InputXGradient, Saliency
+from glassbox.explain.shap import KernelShap, exact_shapley
 
 __all__ = [
     "InputXGradient", "IntegratedGradients", "KernelShap", "LayerGradCam", "Lime",
-    "LinearProbe", "NoiseTunnel", "Occlusion", "Saliency", "activations", "attention_maps", "conv_filters",
+    "LinearProbe", "NoiseTunnel", "Occlusion", "Saliency", "activations", "attention_maps",
+    "conv_filters",
     "exact_shapley", "interpolate", "maximize_activation", "plot_attention",
     "plot_attributions", "superpixel_mask",
 ]

@@ -47,7 +47,8 @@ def baselines_like(baselines, x: np.ndarray, where: str) -> np.ndarray:
     b = as_array(baselines, "baselines", where).astype(x.dtype, copy=False)
     if b.shape == x.shape:
         return b
-    if b.shape == x.shape[1:] or (b.ndim == x.ndim and b.shape[0] == 1 and b.shape[1:] == x.shape[1:]):
+    one_example = b.ndim == x.ndim and b.shape[0] == 1 and b.shape[1:] == x.shape[1:]
+    if b.shape == x.shape[1:] or one_example:
         return np.broadcast_to(b, x.shape).copy()
     raise ValueError(f"{where}: baselines must be a number or have shape {x.shape} or "
                      f"{x.shape[1:]}, got {b.shape}")

@@ -43,7 +43,8 @@ def feature_masks(feature_mask, x: np.ndarray, where: str) -> list[tuple[np.ndar
     return out
 
 
-def coalition_inputs(z: np.ndarray, x_i: np.ndarray, b_i: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def coalition_inputs(z: np.ndarray, x_i: np.ndarray, b_i: np.ndarray,
+                     ids: np.ndarray) -> np.ndarray:
     """Inputs (S, *) for coalitions z (S, M): feature j from x_i where z_j else from b_i."""
     keep = z[:, ids.reshape(-1)].reshape((z.shape[0],) + x_i.shape).astype(bool)
     return np.where(keep, x_i[None], b_i[None])

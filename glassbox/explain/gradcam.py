@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from glassbox import autograd
-from glassbox.explain._common import (FrozenParameters, check_model, float_inputs, select,
-                                      target_index, wrap)
+from glassbox.explain._common import (
+    FrozenParameters,
+    check_model,
+    float_inputs,
+    select,
+    target_index,
+    wrap,
+)
 from glassbox.explain.activations import resolve_layer
 from glassbox.tensor import Tensor
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassbox.explain._common import (baselines_like, check_model, check_positive_int,
-                                      float_inputs, forward_selected, gradients, target_index,
-                                      wrap)
+from glassbox.explain._common import (
+    baselines_like,
+    check_model,
+    check_positive_int,
+    float_inputs,
+    forward_selected,
+    gradients,
+    target_index,
+    wrap,
+)
 
 __all__ = ["IntegratedGradients", "quadrature"]
 

@@ -14,8 +14,14 @@ import numbers
 import numpy as np
 
 from glassbox.data.dataset import resolve_generator
-from glassbox.explain._common import (baselines_like, check_model, check_positive_int,
-                                      float_inputs, forward_selected, target_index)
+from glassbox.explain._common import (
+    baselines_like,
+    check_model,
+    check_positive_int,
+    float_inputs,
+    forward_selected,
+    target_index,
+)
 from glassbox.explain._features import coalition_inputs, feature_masks
 from glassbox.explain.shap import _spread
 

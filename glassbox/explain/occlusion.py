@@ -8,8 +8,15 @@ import numbers
 
 import numpy as np
 
-from glassbox.explain._common import (baselines_like, check_model, check_positive_int,
-                                      float_inputs, forward_selected, target_index, wrap)
+from glassbox.explain._common import (
+    baselines_like,
+    check_model,
+    check_positive_int,
+    float_inputs,
+    forward_selected,
+    target_index,
+    wrap,
+)
 
 __all__ = ["Occlusion"]
 
@@ -73,7 +80,7 @@ class Occlusion:
         dims = x.shape[1:]
         window = _shape_arg(sliding_window_shapes, len(dims), "sliding_window_shapes", where)
         strides = _shape_arg(1 if strides is None else strides, len(dims), "strides", where)
-        if any(w > d for w, d in zip(window, dims)):
+        if any(w > d for w, d in zip(window, dims, strict=True)):
             raise ValueError(f"{where}: sliding_window_shapes {window} is larger than the input "
                              f"{dims}")
         per_eval = check_positive_int(perturbations_per_eval, "perturbations_per_eval", where)
@@ -81,14 +88,15 @@ class Occlusion:
         n = x.shape[0]
         tgt = target_index(target, n, where)
 
-        starts = [range(0, d - w + 1, s) for d, w, s in zip(dims, window, strides)]
+        starts = [range(0, d - w + 1, s) for d, w, s in zip(dims, window, strides, strict=True)]
         positions = list(itertools.product(*starts))
         total = np.zeros(x.shape, dtype=np.float64)
         count = np.zeros(dims, dtype=np.float64)
         for p0 in range(0, len(positions), per_eval):
             group = positions[p0:p0 + per_eval]
             batch = np.repeat(x[None], len(group), axis=0)  # (P, N, *)
-            slices = [tuple(slice(a, a + w) for a, w in zip(pos, window)) for pos in group]
+            slices = [tuple(slice(a, a + w) for a, w in zip(pos, window, strict=True))
+                      for pos in group]
             for i, sl in enumerate(slices):
                 batch[(i, slice(None)) + sl] = base[(slice(None),) + sl]
             # the unoccluded inputs ride along in the same forward pass: a GEMM may round a

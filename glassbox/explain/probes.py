@@ -80,7 +80,7 @@ class LinearProbe:
                 parts[n].append(np.asarray(a, dtype=np.float64).reshape(len(xb), -1))
         return {n: np.concatenate(p) for n, p in parts.items()}
 
-    def fit(self, x, y) -> "LinearProbe":
+    def fit(self, x, y) -> LinearProbe:
         """Fit one probe per layer on inputs x (N, *) with integer labels y (N,)."""
         y = np.asarray(as_array(y, "y", "LinearProbe")).astype(np.int64)
         x_arr = as_array(x, "x", "LinearProbe")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassbox.explain._common import (check_model, float_inputs, gradients, target_index,
-                                      wrap)
+from glassbox.explain._common import check_model, float_inputs, gradients, target_index, wrap
 
 __all__ = ["InputXGradient", "Saliency"]
 

@@ -21,8 +21,15 @@ import math
 import numpy as np
 
 from glassbox.data.dataset import resolve_generator
-from glassbox.explain._common import (baselines_like, check_model, check_positive_int,
-                                      float_inputs, forward_selected, target_index, wrap)
+from glassbox.explain._common import (
+    baselines_like,
+    check_model,
+    check_positive_int,
+    float_inputs,
+    forward_selected,
+    target_index,
+    wrap,
+)
 from glassbox.explain._features import coalition_inputs, feature_masks
 
 __all__ = ["KernelShap", "exact_shapley"]
@@ -40,7 +47,7 @@ def _values(model, z, x_i, b_i, ids, t_i, where, per_eval):
 def _spread(phi_rows: list, masks, x: np.ndarray, return_input_shape: bool):
     """Per-example feature values -> attributions of the input's shape (or (N, M))."""
     if return_input_shape:
-        out = np.stack([phi[ids] for phi, (ids, _) in zip(phi_rows, masks)])
+        out = np.stack([phi[ids] for phi, (ids, _) in zip(phi_rows, masks, strict=True)])
         return wrap(out.astype(x.dtype))
     sizes = {len(p) for p in phi_rows}
     if len(sizes) != 1:

@@ -6,10 +6,10 @@
     trainer.fit(data, callbacks=[AdversarialTraining(eps=0.1)])
 """
 
-from glassbox.robust.attacks import Normalize, fgsm, input_gradient, pgd  # noqa: F401
-from glassbox.robust.evaluate import evaluate_robustness  # noqa: F401
-from glassbox.robust.plot import plot_adversarial_example  # noqa: F401
-from glassbox.robust.training import AdversarialTraining  # noqa: F401
+from glassbox.robust.attacks import Normalize, fgsm, input_gradient, pgd
+from glassbox.robust.evaluate import evaluate_robustness
+from glassbox.robust.plot import plot_adversarial_example
+from glassbox.robust.training import AdversarialTraining
 
 __all__ = ["AdversarialTraining", "Normalize", "evaluate_robustness", "fgsm", "input_gradient",
            "pgd", "plot_adversarial_example"]

@@ -24,7 +24,7 @@ from glassbox.data.dataset import resolve_generator
 from glassbox.nn.module import Module
 from glassbox.tensor import Tensor
 
-__all__ = ["fgsm", "pgd", "Normalize", "input_gradient"]
+__all__ = ["Normalize", "fgsm", "input_gradient", "pgd"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -34,7 +34,8 @@ def _as_array(x, name: str, where: str) -> np.ndarray:
     if isinstance(x, Tensor):
         x = x.detach()._data
     elif not isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a Tensor or a NumPy array, got {type(x).__name__}")
+        raise TypeError(f"{where}: {name} must be a Tensor or a NumPy array, got "
+                        f"{type(x).__name__}")
     return x
 
 

@@ -6,9 +6,17 @@ import pytest
 
 import glassbox as gb
 import glassbox.nn as nn
-from glassbox.explain import (InputXGradient, IntegratedGradients, KernelShap, LayerGradCam,
-                              Lime, NoiseTunnel, Occlusion, Saliency, exact_shapley)
-
+from glassbox.explain import (
+    InputXGradient,
+    IntegratedGradients,
+    KernelShap,
+    LayerGradCam,
+    Lime,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+    exact_shapley,
+)
 from tests.explain.helpers import FirstHalf, accuracy, digits, fit
 
 
@@ -148,15 +156,17 @@ def test_same_seed_same_answer(mlp, which):
     model, d = mlp
     x, y = d.x_test[:2], d.y_test[:2]
     mask = np.repeat(np.arange(16), 4)
-    if which == "kernel_shap":
-        run = lambda s: KernelShap(model).attribute(x, target=y, feature_mask=mask,  # noqa: E731
-                                                    n_samples=50, seed=s)
-    elif which == "lime":
-        run = lambda s: Lime(model).attribute(x, target=y, feature_mask=mask,  # noqa: E731
-                                              n_samples=50, seed=s)
-    else:
-        run = lambda s: NoiseTunnel(Saliency(model)).attribute(  # noqa: E731
-            x, target=y, nt_samples=4, stdevs=0.2, seed=s)
+
+    def run(seed):
+        if which == "kernel_shap":
+            return KernelShap(model).attribute(x, target=y, feature_mask=mask, n_samples=50,
+                                               seed=seed)
+        if which == "lime":
+            return Lime(model).attribute(x, target=y, feature_mask=mask, n_samples=50,
+                                         seed=seed)
+        return NoiseTunnel(Saliency(model)).attribute(x, target=y, nt_samples=4, stdevs=0.2,
+                                                      seed=seed)
+
     a, b, c = run(7).numpy(), run(7).numpy(), run(8).numpy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)

@@ -6,9 +6,15 @@ import pytest
 
 import glassbox as gb
 import glassbox.nn as nn
-from glassbox.explain import (LinearProbe, activations, attention_maps, conv_filters,
-                              maximize_activation, plot_attention, plot_attributions)
-
+from glassbox.explain import (
+    LinearProbe,
+    activations,
+    attention_maps,
+    conv_filters,
+    maximize_activation,
+    plot_attention,
+    plot_attributions,
+)
 from tests.explain.helpers import digits, fit
 
 

@@ -8,7 +8,6 @@ import glassbox.nn as nn
 import glassbox.nn.functional as F
 from glassbox.robust import AdversarialTraining, evaluate_robustness
 from glassbox.train import Callback, Trainer
-
 from tests.explain.helpers import digits
 
 

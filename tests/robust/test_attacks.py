@@ -7,7 +7,6 @@ import glassbox as gb
 import glassbox.nn as nn
 import glassbox.nn.functional as F
 from glassbox.robust import Normalize, evaluate_robustness, fgsm, pgd
-
 from tests.explain.helpers import accuracy, digits, fit
 
 

@@ -15,7 +15,8 @@ _ATTACKS = {"fgsm": fgsm, "pgd": pgd}
 
 def _batches(data, batch_size: int, where: str):
     """(x, y) array pairs from a pair (x, y) or any iterable of (x, y) batches (DataLoader)."""
-    if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], tuple):
+    pair = isinstance(data, (tuple, list)) and len(data) == 2
+    if pair and not isinstance(data[0], (tuple, list)):
         x = _as_array(data[0], "x", where)
         y = _as_array(data[1], "y", where)
         if len(x) != len(y):

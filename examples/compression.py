@@ -25,24 +25,24 @@ if "--threads" in sys.argv:  # BLAS reads these once, when NumPy is first import
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[_var] = _n
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import glassbox as gb  # noqa: E402
-import glassbox.nn as nn  # noqa: E402
-import glassbox.nn.functional as F  # noqa: E402
-from glassbox.compress import (  # noqa: E402
+import glassbox as gb
+import glassbox.nn.functional as F
+from glassbox import nn
+from glassbox.compress import (
     compression_report,
     prune_channels,
     qmatmul,
     quantize,
     quantize_dynamic,
 )
-from glassbox.data import datasets  # noqa: E402
-from glassbox.train import Trainer  # noqa: E402
+from glassbox.data import datasets
+from glassbox.train import Trainer
 
 
 def w1():
@@ -69,8 +69,9 @@ def gemm_timings(repeats: int) -> list[str]:
               "fc1 (256x1568 @ 1568x128)": (256, 1568, 128)}
     if repeats < 2:  # --fast: small shapes, still checked for exactness
         shapes = {"small (8x1500 @ 1500x16)": (8, 1500, 16)}
-    lines = ["| int8 GEMM (exact int32 result) | float32 sgemm (blocked K<=1024) | float64 dgemm "
-             "| int32 np.matmul | plain float32 GEMM (reference) |", "|---|---|---|---|---|"]
+    header = ("| int8 GEMM (exact int32 result) | float32 sgemm (blocked K<=1024) | float64 dgemm "
+              "| int32 np.matmul | plain float32 GEMM (reference) |")
+    lines = [header, "|---|---|---|---|---|"]
     for label, (m, k, n) in shapes.items():
         a = rng.integers(-128, 128, (m, k)).astype(np.int8)
         b = rng.integers(-127, 128, (k, n)).astype(np.int8)
@@ -78,18 +79,18 @@ def gemm_timings(repeats: int) -> list[str]:
         cells = [label]
         for method in ("float32", "float64", "int32"):
             assert np.array_equal(qmatmul(a, b, method), ref), method  # exact, every way
-            cells.append(f"{1000 * _best(lambda: qmatmul(a, b, method), repeats):.2f} ms")
+            cells.append(f"{1000 * _best(qmatmul, repeats, a, b, method):.2f} ms")
         af, bf = a.astype(np.float32), b.astype(np.float32)
-        cells.append(f"{1000 * _best(lambda: af @ bf, repeats):.2f} ms")
+        cells.append(f"{1000 * _best(np.matmul, repeats, af, bf):.2f} ms")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
-def _best(fn, repeats: int) -> float:
+def _best(fn, repeats: int, *args) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn()
+        fn(*args)
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
 
@@ -128,8 +129,9 @@ def run(fast: bool = False, seed: int = 0):
         results[name] = {"train_seconds": train_s, "epochs": epochs, "rows": report.rows,
                          "history": history.history}
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    lines = [f"BLAS threads: {threads}; load average at the end: "
-             f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs", ""]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    lines = [f"BLAS threads: {threads}; load average at the end: {load} on {os.cpu_count()} CPUs",
+             ""]
     for name, report in tables.items():
         lines += [f"### {name} (test set: {len(yte)} images)", "", report.to_markdown(), ""]
     lines += ["### int8 GEMM paths (median, batch 256 shapes)", ""]

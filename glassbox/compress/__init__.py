@@ -8,8 +8,23 @@ Everything here wraps or swaps modules; nn/layers stays free of compression bran
 * report.py: `compression_report` -- file size, accuracy and latency before and after.
 """
 
+from glassbox.compress.measure import (  # noqa: F401
+    CompressionReport,
+    accuracy_of,
+    compression_report,
+    file_size,
+)
 from glassbox.compress.observers import MinMaxObserver, PercentileObserver  # noqa: F401
+from glassbox.compress.prune import (  # noqa: F401
+    global_unstructured,
+    is_pruned,
+    l1_unstructured,
+    prune_channels,
+    remove,
+    sparsity,
+)
 from glassbox.compress.qgemm import qmatmul  # noqa: F401
+from glassbox.compress.qlstm import DynamicQuantizedLSTM  # noqa: F401
 from glassbox.compress.quantize import (  # noqa: F401
     DynamicQuantizedLinear,
     QuantizedConv2d,
@@ -19,18 +34,3 @@ from glassbox.compress.quantize import (  # noqa: F401
     quantize_dynamic,
     quantize_weight,
 )
-from glassbox.compress.prune import (  # noqa: F401
-    global_unstructured,
-    is_pruned,
-    l1_unstructured,
-    prune_channels,
-    remove,
-    sparsity,
-)
-from glassbox.compress.measure import (  # noqa: F401
-    CompressionReport,
-    accuracy_of,
-    compression_report,
-    file_size,
-)
-from glassbox.compress.qlstm import DynamicQuantizedLSTM  # noqa: F401

@@ -16,7 +16,7 @@ import numpy as np
 from glassbox.autograd import no_grad
 from glassbox.tensor import Tensor
 
-__all__ = ["CompressionReport", "compression_report", "file_size", "accuracy_of", "latency"]
+__all__ = ["CompressionReport", "accuracy_of", "compression_report", "file_size", "latency"]
 
 
 def file_size(model) -> int:

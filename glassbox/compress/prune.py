@@ -29,8 +29,14 @@ from glassbox.compress import _util
 from glassbox.nn.parameter import Parameter
 from glassbox.tensor import Tensor
 
-__all__ = ["l1_unstructured", "global_unstructured", "remove", "is_pruned", "sparsity",
-           "prune_channels"]
+__all__ = [
+    "global_unstructured",
+    "is_pruned",
+    "l1_unstructured",
+    "prune_channels",
+    "remove",
+    "sparsity",
+]
 
 
 def _count(amount, n: int, where: str) -> int:
@@ -42,7 +48,7 @@ def _count(amount, n: int, where: str) -> int:
     if not isinstance(amount, float) or not 0.0 <= amount <= 1.0:
         raise ValueError(f"{where}: amount must be a fraction in [0, 1] or an int, "
                          f"received amount={amount!r}")
-    return int(round(amount * n))
+    return round(amount * n)
 
 
 class _MaskHook:
@@ -75,7 +81,7 @@ def _effective(module, name: str) -> np.ndarray:
         return getattr(module, name + "_orig")._data * getattr(module, name + "_mask")._data
     t = getattr(module, name, None)
     if not isinstance(t, Tensor):
-        raise ValueError(f"prune: {type(module).__name__} has no tensor '{name}'")
+        raise TypeError(f"prune: {type(module).__name__} has no tensor '{name}'")
     return t._data
 
 
@@ -87,7 +93,7 @@ def _apply_mask(module, name: str, keep: np.ndarray) -> None:
     else:
         param = module._parameters.get(name)
         if not isinstance(param, Parameter):
-            raise ValueError(f"prune: {type(module).__name__}.{name} is not a Parameter")
+            raise TypeError(f"prune: {type(module).__name__}.{name} is not a Parameter")
         delattr(module, name)
         module.register_parameter(name + "_orig", param)  # same object: optimizers keep it
         module.register_buffer(name + "_mask", Tensor._wrap(keep.astype(param._data.dtype)))

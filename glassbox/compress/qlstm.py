@@ -95,7 +95,7 @@ class DynamicQuantizedLSTM(Module):
         x = x if batched else x[:, None]
         if batched and self.batch_first:
             x = x.transpose(1, 0, 2)  # (N, L, I) -> (L, N, I)
-        T, B = x.shape[:2]
+        B = x.shape[1]  # x: (T, B, I)
         H, P = self.hidden_size, self.proj_size or self.hidden_size
         D = 2 if self.bidirectional else 1
         if hx is None:

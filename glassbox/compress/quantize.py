@@ -34,8 +34,15 @@ from glassbox.nn.module import Module
 from glassbox.ops.conv import _conv_geometry
 from glassbox.tensor import Tensor
 
-__all__ = ["QuantizedLinear", "QuantizedConv2d", "DynamicQuantizedLinear", "quantize",
-           "quantize_dynamic", "load_quantized", "quantize_weight"]
+__all__ = [
+    "DynamicQuantizedLinear",
+    "QuantizedConv2d",
+    "QuantizedLinear",
+    "load_quantized",
+    "quantize",
+    "quantize_dynamic",
+    "quantize_weight",
+]
 
 
 def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,6 @@
 matplotlib is needed to build a report and is imported only then.
 """
 
-from glassbox.report.html import build_report  # noqa: F401
+from glassbox.report.html import build_report
 
 __all__ = ["build_report"]

@@ -37,7 +37,7 @@ def png_data_uri(fig) -> str:
 
         if plt.fignum_exists(getattr(fig, "number", -1)):
             plt.close(fig)
-    except Exception:  # noqa: BLE001 - pyplot unavailable: nothing to close
+    except Exception:  # noqa: BLE001, S110 - pyplot unavailable: nothing to close
         pass
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
@@ -49,7 +49,7 @@ def as_images(x: np.ndarray) -> np.ndarray | None:
     if x.ndim == 3:
         return x
     if x.ndim == 2:
-        side = int(round(np.sqrt(x.shape[1])))
+        side = round(float(np.sqrt(x.shape[1])))
         if side * side == x.shape[1] and side >= 4:
             return x.reshape(len(x), side, side)
     return None

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.compress import (
     DynamicQuantizedLinear,
     QuantizedConv2d,
@@ -74,8 +74,8 @@ def test_quantized_linear_close_to_float(method):
     assert q(gb.randn(2, 3, 64)).shape == (2, 3, 16)
 
 
-@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2), dict(padding="same"),
-                                    dict(groups=2, padding=1, dilation=2)])
+@pytest.mark.parametrize("kwargs", [{"padding": 1}, {"stride": 2}, {"padding": "same"},
+                                    {"groups": 2, "padding": 1, "dilation": 2}])
 def test_quantized_conv_close_to_float(kwargs):
     gb.manual_seed(2)
     conv = nn.Conv2d(4, 6, 3, **kwargs)

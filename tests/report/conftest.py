@@ -32,7 +32,7 @@ def _install() -> str:
     for cmd in (["apt-get", "install", "-y", "-q", "chromium"],
                 ["sh", "-c", "apt-get update -q && apt-get install -y -q chromium"]):
         try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+            done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.TimeoutExpired) as e:
             return f"apt-get failed: {e}"
         if done.returncode == 0 and _find():

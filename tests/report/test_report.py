@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import datasets
 from glassbox.report import build_report
 from glassbox.train import Trainer
@@ -96,7 +96,8 @@ def test_missing_pieces_become_notes(tmp_path):
     model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
     path = build_report(model, (x, y), str(tmp_path / "r.html"), compression=False,
                         epsilons=(0.0, 0.1))
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
     assert "no History given" in text  # no training curves without a History
     assert "are not images" in text  # vector inputs: no image grids
     assert "compression=False" in text
@@ -118,7 +119,7 @@ def _screenshot(chromium, html_path, png_path, tmp_path):
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
            f"--screenshot={png_path}", "--window-size=1200,3000", f"file://{html_path}"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
     assert os.path.exists(png_path), done.stderr[-2000:]
 
 

@@ -12,15 +12,10 @@ stderr and exit with status 1; `--debug` shows the full traceback instead.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 
-__all__ = ["main", "build_parser"]
-
-# Commands whose library part lives in a package of its own; each is wired up once it exists.
-_PENDING = {"generate": "glassbox.models"}
-
+__all__ = ["build_parser", "main"]
 
 class CommandError(Exception):
     """A failure the user can fix; printed as one line, exit status `code`."""
@@ -47,7 +42,8 @@ def cmd_train(args) -> int:
         dropout=args.dropout, weight_decay=args.weight_decay,
         early_stopping=args.early_stopping, checkpoint=args.checkpoint, resume=args.resume,
         out=args.out, hidden=args.hidden, validation_fraction=args.validation_fraction,
-        label_column=args.label_column, seed=args.seed, verbose=0 if args.quiet else 1)
+        label_column=args.label_column, seed=args.seed, verbose=0 if args.quiet else 1,
+        text_options={"context": args.context, "max_chars": args.max_chars})
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test.items())
     print(f"test {metrics}")
     if "accuracy" in result.test:
@@ -71,8 +67,15 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from glassbox.workflow import load_run, predict_run, read_inputs
 
+    if args.prompt is not None:  # language models: the prediction is the continuation
+        from glassbox.workflow import generate_text
+
+        print(generate_text(args.run, args.prompt, max_new_tokens=args.tokens,
+                            temperature=0.0))
+        return 0
     if args.input is None and args.values is None:
-        raise CommandError("predict needs an input file (image, .npy, .csv) or --values")
+        raise CommandError("predict needs an input file (image, .npy, .csv), --values or "
+                           "--prompt")
     _, config = load_run(args.run)
     results = predict_run(args.run, read_inputs(args.input, config, values=args.values),
                           top=args.top)
@@ -85,6 +88,14 @@ def cmd_predict(args) -> int:
         else:
             probs = ", ".join(f"{c}: {p:.3f}" for c, p in r["probabilities"].items())
             print(f"{i}: class {r['class']}  ({probs})")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from glassbox.workflow import generate_text
+
+    print(generate_text(args.run, args.prompt, max_new_tokens=args.tokens,
+                        temperature=args.temperature, top_k=args.top_k, seed=args.seed))
     return 0
 
 
@@ -141,9 +152,7 @@ def cmd_compress(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from glassbox.workflow import report_run
-
-    from glassbox.workflow import evaluate_run
+    from glassbox.workflow import evaluate_run, report_run
 
     path = report_run(args.run, path=args.out, data=args.data, max_eval=args.max_eval,
                       compression=not args.no_compression)
@@ -152,14 +161,6 @@ def cmd_report(args) -> int:
         print(f"test accuracy: {result['accuracy']:.2%} on {result['samples']} held-out examples")
     print(f"report: {path}")
     return 0
-
-
-def cmd_pending(args) -> int:
-    package = _PENDING[args.command]
-    present = importlib.util.find_spec(package) is not None
-    state = "is not wired to the command yet" if present else "has not landed in this version"
-    raise CommandError(f"`glassbox {args.command}` is not available yet: {package} {state}",
-                       code=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,10 +182,11 @@ def _add_train(sub, common) -> None:
                                    "config.json and history.json to --out.")
     p.add_argument("--model", default="mlp",
                    help=f"a reference model ({', '.join(MODELS)}) or path/to/file.py:function "
-                        "returning an nn.Module (default: mlp)")
+                        "returning an nn.Module (default: mlp); gpt and char-lstm train on text")
     p.add_argument("--data", default="digits",
                    help=f"a bundled dataset ({', '.join(BUNDLED)}) or a path: a .csv with a "
-                        "label column, a .npz with x and y, or an MNIST IDX folder "
+                        "label column, a .npz with x and y, or an MNIST IDX folder; for "
+                        "language models 'text' (Python's own sources) or a .txt file "
                         "(default: digits)")
     p.add_argument("--epochs", type=int, default=10, help="passes over the training data "
                                                           "(default: 10)")
@@ -215,6 +217,10 @@ def _add_train(sub, common) -> None:
                    help="part of the training data held out for val_loss (default: 0.1)")
     p.add_argument("--label-column", default="label",
                    help="label column of a CSV file (default: label)")
+    p.add_argument("--context", type=int, default=64,
+                   help="language models: characters per training window (default: 64)")
+    p.add_argument("--max-chars", type=int, default=200_000,
+                   help="language models: characters of the text used (default: 200000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     p.set_defaults(func=cmd_train)
@@ -314,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an image (.png), an array (.npy) or a .csv file of rows")
     p.add_argument("--values", default=None,
                    help="one example as comma-separated numbers, e.g. 5.1,3.5,1.4,0.2")
+    p.add_argument("--prompt", default=None,
+                   help="language models: text to continue (the likeliest characters)")
+    p.add_argument("--tokens", type=int, default=100,
+                   help="characters added after --prompt (default: 100)")
     p.add_argument("--top", type=int, default=3, help="classes listed per example (default: 3)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_predict)
@@ -334,11 +344,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     _add_inspect(sub, common)
-    helps = {"generate": "sample text from a language model (glassbox.models)"}
-    for name, text in helps.items():
-        p = sub.add_parser(name, parents=[common], help=text, description=text)
-        p.add_argument("rest", nargs=argparse.REMAINDER, help="the command's arguments")
-        p.set_defaults(func=cmd_pending)
+
+    p = sub.add_parser("generate", parents=[common], help="sample text from a language model",
+                       description="Continue a prompt with characters sampled from a run "
+                                   "trained with --model gpt or char-lstm.")
+    p.add_argument("run", help="run folder of a language model")
+    p.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
+    p.add_argument("--tokens", type=int, default=200,
+                   help="characters to generate (default: 200)")
+    p.add_argument("--temperature", type=float, default=0.8,
+                   help="sampling temperature; 0 always picks the likeliest (default: 0.8)")
+    p.add_argument("--top-k", type=int, default=None,
+                   help="sample only among the k likeliest characters")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.set_defaults(func=cmd_generate)
     return parser
 
 

@@ -18,7 +18,14 @@ from glassbox.workflow.inspect_run import (
     explain_run,
     report_run,
 )
-from glassbox.workflow.models import MODELS, build_model, check_fits, load_factory, model_spec
+from glassbox.workflow.models import (
+    LANGUAGE_MODELS,
+    MODELS,
+    build_model,
+    check_fits,
+    load_factory,
+    model_spec,
+)
 from glassbox.workflow.runs import (
     OPTIMIZERS,
     SCHEDULES,
@@ -31,9 +38,44 @@ from glassbox.workflow.runs import (
     summarize_run,
     train_model,
 )
+from glassbox.workflow.text import (
+    evaluate_language_model,
+    generate_text,
+    is_text_source,
+    load_text,
+    train_language_model,
+)
 
-__all__ = ["COMPRESS_METHODS", "EXPLAIN_METHODS", "attack_run", "compress_run", "explain_run",
-           "report_run", "BUNDLED", "MODELS", "OPTIMIZERS", "SCHEDULES", "Data", "RunResult", "build_model",
-           "check_fits", "evaluate_run", "load_data", "load_factory", "load_run", "model_spec",
-           "predict_run", "read_csv", "read_inputs", "run_benchmarks", "summarize_run",
-           "train_model"]
+__all__ = [
+    "BUNDLED",
+    "COMPRESS_METHODS",
+    "EXPLAIN_METHODS",
+    "LANGUAGE_MODELS",
+    "MODELS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Data",
+    "RunResult",
+    "attack_run",
+    "build_model",
+    "check_fits",
+    "compress_run",
+    "evaluate_language_model",
+    "evaluate_run",
+    "explain_run",
+    "generate_text",
+    "is_text_source",
+    "load_data",
+    "load_factory",
+    "load_run",
+    "load_text",
+    "model_spec",
+    "predict_run",
+    "read_csv",
+    "read_inputs",
+    "report_run",
+    "run_benchmarks",
+    "summarize_run",
+    "train_language_model",
+    "train_model",
+]

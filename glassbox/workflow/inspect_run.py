@@ -14,7 +14,8 @@ import numpy as np
 from glassbox.workflow.data import load_data
 from glassbox.workflow.runs import load_run
 
-__all__ = ["COMPRESS_METHODS", "EXPLAIN_METHODS", "attack_run", "compress_run", "explain_run", "report_run"]
+__all__ = ["COMPRESS_METHODS", "EXPLAIN_METHODS", "attack_run", "compress_run", "explain_run",
+           "report_run"]
 
 COMPRESS_METHODS = ("int8", "dynamic", "prune")
 
@@ -22,7 +23,7 @@ COMPRESS_METHODS = ("int8", "dynamic", "prune")
 def _test_split(config: dict, data, limit: int | None):
     info = config["data"]
     if info["task"] != "classification":
-        raise ValueError("this command needs a classifier; the run is a regression model")
+        raise ValueError(f"this command needs a classifier; this run's task is {info['task']}")
     dataset = load_data(data if data is not None else info["source"])
     if list(dataset.input_shape) != list(info["input_shape"]):
         raise ValueError(f"{dataset.name} has examples of shape {dataset.input_shape}; the run "
@@ -97,8 +98,12 @@ def compress_run(run, methods=("int8", "prune"), amount: float = 0.5, data=None,
     Returns:
         glassbox.compress.CompressionReport (`.rows`, `.to_markdown()`, `.to_html()`).
     """
-    from glassbox.compress import compression_report, global_unstructured, quantize
-    from glassbox.compress import quantize_dynamic
+    from glassbox.compress import (
+        compression_report,
+        global_unstructured,
+        quantize,
+        quantize_dynamic,
+    )
     from glassbox.compress._util import clone_module
 
     unknown = [m for m in methods if m not in COMPRESS_METHODS]

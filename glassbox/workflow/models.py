@@ -22,7 +22,7 @@ import numpy as np
 import glassbox as gb
 import glassbox.nn as nn
 
-__all__ = ["MODELS", "build_model", "check_fits", "load_factory", "model_spec"]
+__all__ = ["LANGUAGE_MODELS", "MODELS", "build_model", "check_fits", "load_factory", "model_spec"]
 
 
 def mlp(input_shape, num_outputs, hidden: int = 128, layers: int = 2, dropout: float = 0.0):
@@ -55,9 +55,10 @@ def cnn(input_shape, num_outputs, channels: int = 16, hidden: int = 128, dropout
     if h < 4 or w < 4:
         raise ValueError(f"cnn: images must be at least 4x4 pixels, got {h}x{w}")
     modules = [
-        nn.Conv2d(c, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),          # (N, ch, H/2, W/2)
-        nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # H/4, W/4
-        nn.Flatten(),                                                              # (N, 2ch*H/4*W/4)
+        nn.Conv2d(c, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (N, ch, H/2, W/2)
+        nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),                                                   # (N, 2ch, H/4, W/4)
+        nn.Flatten(),                                                      # (N, 2ch*H/4*W/4)
         nn.Linear(2 * channels * (h // 4) * (w // 4), hidden), nn.ReLU(),
     ]
     if dropout:
@@ -71,7 +72,35 @@ def linear(input_shape, num_outputs):
     return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_outputs))
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "linear": linear}
+def gpt(input_shape, num_outputs, n_layer: int = 2, n_head: int = 4, d_model: int = 64,
+        dropout: float = 0.0):
+    """A small glassbox.models.GPT: context = input_shape[0], vocab_size = num_outputs.
+
+    Shape:
+        (N, context) int token ids -> (logits (N, context, vocab), loss or None).
+    """
+    from glassbox.models import GPT
+
+    return GPT(vocab_size=num_outputs, context=input_shape[0], n_layer=n_layer, n_head=n_head,
+               d_model=d_model, dropout=dropout)
+
+
+def char_lstm(input_shape, num_outputs, embed: int = 32, hidden: int = 128,
+              num_layers: int = 1, dropout: float = 0.0):
+    """A small glassbox.models.CharLSTM over a vocabulary of num_outputs characters.
+
+    Shape:
+        (N, T) int token ids -> (logits (N, T, vocab), loss or None, state).
+    """
+    from glassbox.models import CharLSTM
+
+    return CharLSTM(vocab_size=num_outputs, embed=embed, hidden=hidden, num_layers=num_layers,
+                    dropout=dropout)
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "linear": linear, "gpt": gpt, "char-lstm": char_lstm}
+# models of text: their input is token ids, their data a text (see workflow/text.py)
+LANGUAGE_MODELS = ("gpt", "char-lstm")
 
 
 def load_factory(reference: str):

@@ -105,7 +105,7 @@ def train_model(model: str = "mlp", data: str = "digits", *, epochs: int = 10,
                 weight_decay: float = 0.0, early_stopping: int | None = None,
                 checkpoint=None, resume=None, out="runs/latest", hidden: int | None = None,
                 validation_fraction: float = 0.1, label_column: str = "label", seed: int = 0,
-                verbose: int = 1) -> RunResult:
+                verbose: int = 1, text_options: dict | None = None) -> RunResult:
     """Train a registry model or a user's factory on a dataset and save the run folder.
 
     Args:
@@ -127,10 +127,22 @@ def train_model(model: str = "mlp", data: str = "digits", *, epochs: int = 10,
         label_column: label column of a CSV file (default 'label').
         seed: seeds weights, shuffling and augmentation (default 0).
         verbose: 0 silent, 1 progress bar and a line per epoch, 2 a line per epoch.
+        text_options: for language models ('gpt', 'char-lstm' on 'text' or a .txt file):
+            {'context': window length, 'max_chars': characters read}; see
+            text.train_language_model.
 
     Returns:
         RunResult with the folder, model, history dict and test metrics.
     """
+    from glassbox.workflow.models import LANGUAGE_MODELS
+    from glassbox.workflow.text import is_text_source, train_language_model
+
+    if model in LANGUAGE_MODELS or is_text_source(data):
+        return train_language_model(
+            model, data, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+            schedule=schedule, dropout=dropout, weight_decay=weight_decay,
+            early_stopping=early_stopping, checkpoint=checkpoint, resume=resume, out=out,
+            hidden=hidden, seed=seed, verbose=verbose, **(text_options or {}))
     gb.manual_seed(seed)
     dataset = load_data(data, label_column=label_column)
     kwargs = {"dropout": dropout} if dropout else {}
@@ -200,8 +212,9 @@ def load_run(run) -> tuple:
     try:
         config = json.loads((run / CONFIG).read_text())
         data = config["data"]
-        model = build_model(config["model"], data["input_shape"],
-                            data["num_classes"] if data["task"] == "classification" else 1)
+        outputs = data.get("num_outputs") or (
+            data["num_classes"] if data["task"] == "classification" else 1)
+        model = build_model(config["model"], data["input_shape"], outputs)
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{run / CONFIG}: not a glassbox run config ({err})") from None
     model.load_state_dict(gb.load(run / WEIGHTS))
@@ -216,6 +229,10 @@ def evaluate_run(run, data=None, batch_size: int = 256) -> dict:
     """
     model, config = load_run(run)
     info = config["data"]
+    if info["task"] == "language-model":
+        from glassbox.workflow.text import evaluate_language_model
+
+        return evaluate_language_model(model, config, data=data)
     dataset = load_data(data if data is not None else info["source"])
     outputs = info["num_classes"] if info["task"] == "classification" else 1
     check_fits(model, dataset.input_shape, outputs, where=f"run {os.fspath(run)!r}")
@@ -323,9 +340,20 @@ def predict_run(run, inputs: np.ndarray, top: int = 3) -> list[dict]:
 
 def summarize_run(run_or_model, data: str | None = None, batch: int = 1):
     """`glassbox.summary` of a saved run, or of a registry model built for `data`'s shape."""
+    from glassbox.workflow.models import LANGUAGE_MODELS
+
+    dtype = gb.float32
     if Path(run_or_model).is_dir():
         model, config = load_run(run_or_model)
         shape = config["data"]["input_shape"]
+        if config["data"]["task"] == "language-model":
+            dtype = gb.int64  # token ids
+    elif run_or_model in LANGUAGE_MODELS:
+        from glassbox.workflow.text import load_text
+
+        tok, _, _ = load_text(data or "text", max_chars=20_000)
+        shape, dtype = (64,), gb.int64
+        model = build_model(model_spec(run_or_model), shape, tok.vocab_size)
     else:
         dataset = load_data(data or "digits")
         spec = model_spec(run_or_model)
@@ -333,7 +361,7 @@ def summarize_run(run_or_model, data: str | None = None, batch: int = 1):
         check_fits(model, dataset.input_shape, dataset.num_outputs,
                    where=f"model {run_or_model!r}")
         shape = dataset.input_shape
-    return gb.summary(model, (batch, *shape))
+    return gb.summary(model, (batch, *shape), dtype=dtype)
 
 
 def run_benchmarks(args=()) -> int:

@@ -12,7 +12,8 @@ def test_explain_digits_fast(tmp_path):
     proc = subprocess.run([sys.executable, str(EXAMPLE), "--fast", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    final = {m[0]: float(m[1]) for m in re.findall(r"^final (\w+): (\S+)$", proc.stdout, re.M)}
+    lines = re.findall(r"^final (\w+): (\S+)$", proc.stdout, re.MULTILINE)
+    final = {name: float(value) for name, value in lines}
     assert final["accuracy"] > 0.8
     # integrated gradients add up to f(x) - f(baseline), up to the quadrature error
     assert final["ig_completeness_error"] < 0.05

@@ -62,10 +62,14 @@ def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Affine int8 values of x, held in float32 (exact small integers; BLAS can use them)."""
-    q = np.rint(x * np.float32(1.0 / scale))
+    """Affine int8 values of x, held in float32 (exact small integers; BLAS can use them).
+
+    rint(x / s) + z equals rint(x / s + z) for an integer z; all steps run in one buffer.
+    """
+    q = np.multiply(x, np.float32(1.0 / scale), dtype=np.float32)
+    np.rint(q, out=q)
     q += np.float32(zero_point)
-    return np.clip(q, QMIN, QMAX, out=q).astype(np.float32, copy=False)
+    return np.clip(q, QMIN, QMAX, out=q)
 
 
 def _accumulate(xq: np.ndarray, wq_t: np.ndarray, method: str) -> np.ndarray:

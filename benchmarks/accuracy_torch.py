@@ -20,12 +20,12 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import torch
+from torch import nn
 
-from glassbox.data import datasets  # noqa: E402
-from glassbox.data.transforms import RandomAffine  # noqa: E402
+from glassbox.data import datasets
+from glassbox.data.transforms import RandomAffine
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -54,7 +54,7 @@ def cnn_tuned():
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.25), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.25),
+        nn.Flatten(), nn.Dropout(0.1), nn.Linear(1568, 128), nn.ReLU(), nn.Dropout(0.1),
         nn.Linear(128, 10))
 
 
@@ -84,7 +84,7 @@ MNIST5K = {
     "w1": (w1, "adam", 1e-3, 0.0, 10, False, False),
     "w2": (w2, "adam", 1e-3, 0.0, 5, False, False),
     "mlp_tuned": (mlp_tuned, "adamw", 3e-3, 5e-2, 30, True, True),
-    "cnn_tuned": (cnn_tuned, "adamw", 3e-3, 5e-2, 15, True, True),
+    "cnn_tuned": (cnn_tuned, "adamw", 5e-3, 5e-2, 20, True, True),
 }
 MNIST1D = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn1d}
 
@@ -153,10 +153,10 @@ def main():
     for name in wanted:
         if name == "mnist1d":
             data = datasets.mnist1d()
-            jobs = [(f"mnist1d_{m}", lambda s, m=m: run_mnist1d(m, data, s)) for m in MNIST1D]
+            jobs = [(f"mnist1d_{m}", lambda s, m=m, d=data: run_mnist1d(m, d, s)) for m in MNIST1D]
         elif name in MNIST5K:
             data = datasets.mnist5k()
-            jobs = [(name, lambda s, n=name: run_mnist5k(n, data, s))]
+            jobs = [(name, lambda s, n=name, d=data: run_mnist5k(n, d, s))]
         else:
             raise SystemExit(f"unknown recipe {name!r}")
         for label, job in jobs:

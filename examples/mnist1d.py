@@ -5,7 +5,8 @@ decay; 4,000 training / 1,000 test signals of length 40 from the `mnist1d` packa
 generator (seed 42). The paper's test accuracies: logistic regression 32%, MLP 68%, CNN 94%.
 Prints each model's test accuracy (mean over --seeds seeds) and wall time.
 
-    python examples/mnist1d.py [--seeds 3] [--steps 8000] [--models logreg,mlp,cnn] [--fast]
+    python examples/mnist1d.py [--seeds 3] [--steps 8000] [--models logreg,mlp,cnn]
+                               [--mlp-hidden 100] [--fast]
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import _common
 import numpy as np
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import datasets
 
 PAPER = {"logreg": 0.32, "mlp": 0.68, "cnn": 0.94}
@@ -29,11 +30,11 @@ class ResidualMLP(nn.Module):
     Shape: (N, 40) -> (N, 10).
     """
 
-    def __init__(self):
+    def __init__(self, hidden: int = 100):
         super().__init__()
-        self.inp = nn.Linear(40, 100)
-        self.hidden = nn.Linear(100, 100)
-        self.out = nn.Linear(100, 10)
+        self.inp = nn.Linear(40, hidden)
+        self.hidden = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, 10)
 
     def forward(self, x):
         h = F.relu(self.inp(x))
@@ -56,11 +57,11 @@ def cnn() -> nn.Module:
 MODELS = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn}
 
 
-def train(name: str, data, steps: int, seed: int) -> float:
+def train(name: str, data, steps: int, seed: int, mlp_hidden: int = 100) -> float:
     """Train one model with the paper's recipe; returns its final test accuracy."""
     gb.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = MODELS[name]()
+    model = ResidualMLP(mlp_hidden) if name == "mlp" else MODELS[name]()
     opt = gb.optim.Adam(model.parameters(), lr=1e-2)
     x, y = gb.tensor(data.x_train), gb.tensor(data.y_train)
     for _ in range(steps):
@@ -77,6 +78,9 @@ def main():
     p.add_argument("--seeds", type=int, default=3, help="seeds per model, from --seed on")
     p.add_argument("--steps", type=int, default=8000, help="training steps (default 8000)")
     p.add_argument("--models", default="logreg,mlp,cnn", help="comma-separated subset")
+    p.add_argument("--mlp-hidden", type=int, default=100,
+                   help="MLP width (default 100, WORKLOADS.md; the mnist1d repo's train.py "
+                        "defaults to hidden_size 256)")
     args = p.parse_args()
     data = datasets.mnist1d()
     steps, seeds = args.steps, args.seeds
@@ -86,7 +90,7 @@ def main():
           f"Adam lr 1e-2, batch 100, {steps} steps, seeds {args.seed}..{args.seed + seeds - 1}")
     for name in args.models.split(","):
         start = time.perf_counter()
-        accs = [train(name, data, steps, args.seed + s) for s in range(seeds)]
+        accs = [train(name, data, steps, args.seed + s, args.mlp_hidden) for s in range(seeds)]
         seconds = (time.perf_counter() - start) / seeds
         per_seed = ", ".join(f"{a:.2%}" for a in accs)
         print(f"{name:7s} test accuracy {np.mean(accs):.2%} ({per_seed}); paper {PAPER[name]:.0%}"

@@ -142,7 +142,7 @@ def test_every_option_has_help():
 
 def test_attack_explain_compress_report(run, tmp_path):
     out, _ = run
-    curve = json.loads(glassbox("attack", out, "--eps", 0, 0.2, "--limit", 100, "--json",
+    curve = json.loads(glassbox("attack", out, "--eps", 0, 0.2, "--limit", 60, "--json",
                                 "--figure", tmp_path / "adv.png").stdout.split("\nsaved")[0])
     assert curve["0.2"] < curve["0.0"]  # a 0.2 budget hurts a one-epoch MLP
     assert (tmp_path / "adv.png").stat().st_size > 1000
@@ -151,11 +151,11 @@ def test_attack_explain_compress_report(run, tmp_path):
     assert "predicted" in text and (tmp_path / "maps.png").stat().st_size > 1000
 
     table = glassbox("compress", out, "--methods", "dynamic", "--repeats", 1,
-                     "--limit", 100).stdout
+                     "--limit", 50).stdout
     assert "| float32 |" in table and "| dynamic int8 |" in table
 
     text = glassbox("report", out, "--out", tmp_path / "r.html", "--no-compression",
-                    "--max-eval", 100).stdout
+                    "--max-eval", 50).stdout
     assert text.strip().splitlines()[-1] == f"report: {tmp_path / 'r.html'}"
     assert "test accuracy:" in text
     assert "<img" in (tmp_path / "r.html").read_text()

@@ -168,7 +168,7 @@ def _load_npz(path: Path, test_fraction: float) -> Data:
         if {"x_train", "y_train", "x_test", "y_test"} <= names:
             parts = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
         elif {"x", "y"} <= names:
-            parts = _split(f["x"], f["y"], test_fraction, str(path))
+            parts = list(_split(f["x"], f["y"], test_fraction, str(path)))
         else:
             raise ValueError(f"{path}: expected arrays x and y (or x_train, y_train, x_test, "
                              f"y_test), found {', '.join(sorted(names)) or 'none'}")

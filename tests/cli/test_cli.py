@@ -183,3 +183,31 @@ def test_language_model_train_evaluate_generate(tmp_path):
                       "language model", "text")
     _one_line_failure(glassbox("train", "--model", "mlp", "--data", text, check=False),
                       "language model")
+
+
+def test_user_csv_and_npz_files(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    rows = [",".join(f"{v:.4f}" for v in r) + f",{t}" for r, t in zip(x, y)]
+    (tmp_path / "table.csv").write_text("a,b,c,target\n" + "\n".join(rows) + "\n")
+    (tmp_path / "new.csv").write_text("a,b,c\n3,3,0\n-3,-3,0\n")
+    _one_line_failure(glassbox("train", "--data", tmp_path / "table.csv", check=False),
+                      "no label column 'label'", "--label-column")
+    glassbox("train", "--data", tmp_path / "table.csv", "--label-column", "target",
+             "--epochs", 3, "--lr", 0.01, "--quiet", "--out", tmp_path / "csv")
+    config = json.loads((tmp_path / "csv" / "config.json").read_text())
+    assert config["data"]["columns"] == ["a", "b", "c"] and config["data"]["normalize"]
+    predicted = json.loads(glassbox("predict", tmp_path / "csv", tmp_path / "new.csv",
+                                    "--json").stdout)
+    assert [p["class"] for p in predicted] == [1, 0]  # far on either side of a + b = 0
+    _one_line_failure(glassbox("predict", tmp_path / "csv", "--values", "1,2", check=False),
+                      "(3,)")
+
+    digits = datasets.digits()  # 8x8 images as uint8 in a .npz: x (N, 8, 8), y (N,)
+    np.savez(tmp_path / "images.npz", y=digits.y_train[:300],
+             x=(digits.x_train[:300].reshape(-1, 8, 8) * 255).astype(np.uint8))
+    glassbox("train", "--model", "cnn", "--data", tmp_path / "images.npz", "--augment",
+             "--epochs", 1, "--quiet", "--out", tmp_path / "npz")
+    config = json.loads((tmp_path / "npz" / "config.json").read_text())
+    assert config["data"]["input_shape"] == [1, 8, 8] and config["training"]["augment"]

@@ -364,7 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the `glassbox` command with `argv` (default sys.argv[1:]); return the exit status."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    bench_args = None
+    if argv[:1] == ["bench"] and not {"-h", "--help"} & set(argv[1:]):
+        # everything after `bench` belongs to benchmarks/run.py (argparse's REMAINDER would
+        # reject a first argument that looks like an option)
+        bench_args = [a for a in argv[1:] if a != "--debug"]
+        argv = ["bench"] + (["--debug"] if "--debug" in argv[1:] else [])
     args = parser.parse_args(argv)
+    if bench_args is not None:
+        args.bench_args = bench_args
     debug = getattr(args, "debug", False)
     try:
         return args.func(args)

@@ -4,4 +4,5 @@ import sys
 
 from glassbox.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing this module (e.g. to collect doctests) runs nothing
+    sys.exit(main())

@@ -18,8 +18,8 @@ import time
 import _common
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import DataLoader, TensorDataset, datasets
 from glassbox.data.transforms import RandomAffine
 from glassbox.optim.lr_scheduler import OneCycleLR

@@ -44,7 +44,8 @@ def cmd_train(args) -> int:
         out=args.out, hidden=args.hidden, validation_fraction=args.validation_fraction,
         label_column=args.label_column, seed=args.seed, verbose=0 if args.quiet else 1,
         text_options={"context": args.context, "max_chars": args.max_chars})
-    metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test.items())
+    metrics = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in result.test.items())
     print(f"test {metrics}")
     if "accuracy" in result.test:
         print(f"test accuracy: {result.test['accuracy']:.2%}")

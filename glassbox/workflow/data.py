@@ -48,6 +48,8 @@ class Data:
         num_classes: number of classes (1 output for regression).
         normalize: None, or {'mean': [...], 'std': [...]} applied to raw features.
         columns: feature names for tabular data (None otherwise).
+        target_scale: regression only, {'mean': m, 'std': s} of the training targets: models
+            are trained on (y - m) / s and their outputs mapped back with `* s + m`.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Data:
     num_classes: int = 1
     normalize: dict | None = None
     columns: list | None = field(default=None)
+    target_scale: dict | None = None
 
     @property
     def input_shape(self) -> tuple:
@@ -74,7 +77,8 @@ class Data:
         """The JSON-able facts a saved run keeps about its data."""
         return {"source": self.name, "task": self.task, "num_classes": self.num_classes,
                 "input_shape": list(self.input_shape), "normalize": self.normalize,
-                "columns": self.columns, "train_size": len(self.y_train),
+                "columns": self.columns, "target_scale": self.target_scale,
+                "train_size": len(self.y_train),
                 "test_size": len(self.y_test)}
 
 
@@ -100,9 +104,13 @@ def _finish(name, x_train, y_train, x_test, y_test, standardize: bool, columns=N
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         normalize = {"mean": mean.tolist(), "std": std.tolist()}
     cast = np.int64 if task == "classification" else np.float32
+    scale = None
+    if task == "regression":  # targets such as 25..346 (diabetes) train badly unscaled
+        y_std = float(np.std(y_train))
+        scale = {"mean": float(np.mean(y_train)), "std": y_std if y_std > 0 else 1.0}
     return Data(name, x_train.astype(np.float32), np.asarray(y_train).astype(cast),
                 x_test.astype(np.float32), np.asarray(y_test).astype(cast), task, num_classes,
-                normalize, columns)
+                normalize, columns, scale)
 
 
 def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, where: str):

@@ -89,8 +89,20 @@ def _augmentation(data, augment: bool):
 
 
 def _targets(data, y: np.ndarray) -> np.ndarray:
-    """Regression targets get a trailing axis so they match the (N, 1) output."""
-    return y.reshape(-1, 1) if data.task == "regression" else y
+    """Regression targets are standardised and get a trailing axis to match the (N, 1) output."""
+    if data.task != "regression":
+        return y
+    scale = data.target_scale
+    return ((y - scale["mean"]) / scale["std"]).astype(np.float32).reshape(-1, 1)
+
+
+def _regression_metrics(pred: np.ndarray, target: np.ndarray, scale: dict | None) -> dict:
+    """mse, mae, rmse in the targets' own units (outputs mapped back through `scale`)."""
+    if scale:
+        pred = pred * scale["std"] + scale["mean"]
+    err = pred[:, 0] - target
+    return {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
+            "rmse": float(np.sqrt(np.mean(err**2))), "samples": len(target)}
 
 
 def _write_json(path: Path, obj) -> None:
@@ -176,8 +188,11 @@ def train_model(model: str = "mlp", data: str = "digits", *, epochs: int = 10,
     history = trainer.fit(loader, val=val, epochs=epochs, callbacks=callbacks,
                           verbose=0 if verbose == 1 else verbose, resume_from=resume)
 
-    test = trainer.evaluate((dataset.x_test, _targets(dataset, dataset.y_test)),
-                            batch_size=max(batch_size, 256))
+    if classify:
+        test = trainer.evaluate((dataset.x_test, dataset.y_test), batch_size=max(batch_size, 256))
+    else:
+        test = _regression_metrics(_forward(net, dataset.x_test, 256), dataset.y_test,
+                                   dataset.target_scale)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = {
@@ -243,9 +258,7 @@ def evaluate_run(run, data=None, batch_size: int = 256) -> dict:
         loss = F.cross_entropy(gb.from_numpy(pred), gb.from_numpy(target.astype(np.int64)))
         return {"loss": float(loss.item()), "accuracy": metrics_lib.accuracy(pred, target),
                 "samples": len(target)}
-    err = pred[:, 0] - target
-    return {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
-            "rmse": float(np.sqrt(np.mean(err**2))), "samples": len(target)}
+    return _regression_metrics(pred, target, info.get("target_scale"))
 
 
 def _forward(model, x: np.ndarray, batch_size: int) -> np.ndarray:
@@ -328,7 +341,8 @@ def predict_run(run, inputs: np.ndarray, top: int = 3) -> list[dict]:
     model, config = load_run(run)
     out = _forward(model, np.asarray(inputs, dtype=np.float32), 256)
     if config["data"]["task"] != "classification":
-        return [{"value": float(v[0])} for v in out]
+        scale = config["data"].get("target_scale") or {"mean": 0.0, "std": 1.0}
+        return [{"value": float(v[0] * scale["std"] + scale["mean"])} for v in out]
     probs = F.softmax(gb.from_numpy(out), dim=1).numpy()
     results = []
     for p in probs:

@@ -20,13 +20,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import THREADS  # noqa: E402  (pins threads before NumPy/torch load)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
+# benchmarks.common pins NumPy's and torch's threads, so it is imported before them
+from benchmarks.common import THREADS  # noqa: I001
+import numpy as np
+import torch
+import torch.nn.functional as TF
 
-import glassbox as gb  # noqa: E402
-import glassbox.nn.functional as F  # noqa: E402
+import glassbox as gb
+import glassbox.nn.functional as F
 
 BATCH = 64
 
@@ -34,7 +35,7 @@ BATCH = 64
 def _case(name, fn_of, shapes, grads):
     """A benchmark case: fn_of(F) builds the op from a functional module; shapes of its
     inputs; grads says which inputs require grad."""
-    return dict(name=name, fn_of=fn_of, shapes=shapes, grads=grads)
+    return {"name": name, "fn_of": fn_of, "shapes": shapes, "grads": grads}
 
 
 CASES = [

@@ -380,7 +380,7 @@ def _check_weight_bias(op, nd, x, weight, bias, groups, transposed=False):
 # ---------------------------------------------------------------------------------------------
 # Convolution ops
 
-_REDUCE_BLOCK = 4096  # columns per GEMM block where one long GEMM is slow (see below)
+_GEMM_BLOCK = 4096  # columns per block where one long, thin GEMM is slow (_bmm, _bmm_nt)
 
 
 def _bmm(a, b):
@@ -393,11 +393,11 @@ def _bmm(a, b):
     """
     g, m, k = a.shape
     n = b.shape[2]
-    if k > 24 or n <= 2 * _REDUCE_BLOCK:
+    if k > 24 or n <= 2 * _GEMM_BLOCK:
         return np.matmul(a[0], b[0])[None] if g == 1 else np.matmul(a, b)
     out = np.empty((g, m, n), dtype=np.result_type(a, b))
-    for s in range(0, n, _REDUCE_BLOCK):
-        e = s + _REDUCE_BLOCK
+    for s in range(0, n, _GEMM_BLOCK):
+        e = s + _GEMM_BLOCK
         np.matmul(a, b[:, :, s:e], out=out[:, :, s:e])
     return out
 
@@ -410,11 +410,11 @@ def _bmm_nt(a, b):
     M = 50176: 0.6 ms vs 0.2 ms), so such products are summed block by block.
     """
     m = a.shape[2]
-    if a.shape[1] * b.shape[1] >= 4096 or m <= 2 * _REDUCE_BLOCK:
+    if a.shape[1] * b.shape[1] >= 4096 or m <= 2 * _GEMM_BLOCK:
         return _bmm(a, b.transpose(0, 2, 1))
-    out = _bmm(a[:, :, :_REDUCE_BLOCK], b[:, :, :_REDUCE_BLOCK].transpose(0, 2, 1))
-    for s in range(_REDUCE_BLOCK, m, _REDUCE_BLOCK):
-        e = s + _REDUCE_BLOCK
+    out = _bmm(a[:, :, :_GEMM_BLOCK], b[:, :, :_GEMM_BLOCK].transpose(0, 2, 1))
+    for s in range(_GEMM_BLOCK, m, _GEMM_BLOCK):
+        e = s + _GEMM_BLOCK
         out += _bmm(a[:, :, s:e], b[:, :, s:e].transpose(0, 2, 1))
     return out
 
@@ -444,8 +444,8 @@ class Conv(Function):
             wt = np.ascontiguousarray(self.wm[:, :, :kg].transpose(0, 2, 1))  # (G, Kg, Og)
             gx = geom.col2im(_bmm(wt, gm)).reshape(self.x_shape)  # col2im(W^T @ g)
         if self.cols is not None:
-            # dW^T = cols @ g^T, (G, Kg[+1], M) x (G, Og, M): faster than g @ cols^T here
-            # (G, Og, Kg[+1]); with a bias, its gradient is the last column
+            # dW^T = cols @ g^T (faster than g @ cols^T here) -> dW (G, Og, Kg[+1]); with a
+            # bias, the bias gradient is the last column (cols' row of ones)
             gw = _bmm_nt(self.cols, gm).transpose(0, 2, 1)
             if self.has_bias:
                 gb = gw[:, :, -1].reshape(-1) if needs[2] else None
@@ -1201,7 +1201,7 @@ def adaptive_avg_pool1d(input, output_size) -> Tensor:
     Example:
         >>> import glassbox as gb, glassbox.nn.functional as F
         >>> F.adaptive_avg_pool1d(gb.tensor([[[1., 2., 3., 4., 5.]]]), 2)
-        tensor([[[2. , 4. ]]])
+        tensor([[[2., 4.]]])
     """
     return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
 

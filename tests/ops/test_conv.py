@@ -31,13 +31,13 @@ def _ties(*shape, seed=0):
 
 ERRORS = [
     ("conv2d_ndim", lambda M, T: M.conv2d(T(3, 28, 28, 1, 1), T(16, 3, 3, 3)),
-     r"conv2d: expected input with 4 dimensions \(N, C, H, W\) or 3 \(C, H, W\), got shape "
-     r"\(3, 28, 28, 1, 1\)"),
+     (r"conv2d: expected input with 4 dimensions \(N, C, H, W\) or 3 \(C, H, W\), got shape "
+      r"\(3, 28, 28, 1, 1\)")),
     ("conv1d_ndim", lambda M, T: M.conv1d(T(2, 1, 8, 8), T(4, 1, 3)),
      r"conv1d: expected input with 3 dimensions \(N, C, L\).*got shape \(2, 1, 8, 8\)"),
     ("conv2d_channels", lambda M, T: M.conv2d(T(2, 2, 8, 8), T(4, 1, 3, 3)),
-     r"conv2d: weight of shape \(4, 1, 3, 3\) with groups=1 expects an input with 1 channels, "
-     r"got input of shape \(2, 2, 8, 8\)"),
+     (r"conv2d: weight of shape \(4, 1, 3, 3\) with groups=1 expects an input with 1 channels, "
+      r"got input of shape \(2, 2, 8, 8\)")),
     ("conv2d_group_channels", lambda M, T: M.conv2d(T(2, 4, 8, 8), T(4, 1, 3, 3), groups=2),
      r"conv2d: .* expects an input with 2 channels.*\(2, 4, 8, 8\)"),
     ("conv2d_kernel_too_big", lambda M, T: M.conv2d(T(2, 1, 2, 2), T(4, 1, 3, 3)),
@@ -70,8 +70,8 @@ ERRORS = [
     ("conv2d_bias_shape", lambda M, T: M.conv2d(T(2, 1, 8, 8), T(4, 1, 3, 3), T(3)),
      r"conv2d: expected bias of shape \(4,\) .* got shape \(3,\)"),
     ("conv_transpose2d_channels", lambda M, T: M.conv_transpose2d(T(1, 3, 4, 4), T(2, 3, 3, 3)),
-     r"conv_transpose2d: weight of shape \(2, 3, 3, 3\) expects an input with 2 channels.*"
-     r"\(1, 3, 4, 4\)"),
+     (r"conv_transpose2d: weight of shape \(2, 3, 3, 3\) expects an input with 2 channels.*"
+      r"\(1, 3, 4, 4\)")),
     ("conv_transpose2d_output_padding",
      lambda M, T: M.conv_transpose2d(T(1, 2, 4, 4), T(2, 3, 3, 3), stride=2, output_padding=2),
      r"conv_transpose2d: output padding must be smaller than either stride or dilation"),
@@ -130,12 +130,13 @@ def test_non_tensor_input_is_a_type_error():
 # Max pooling: ties, indices, NaN and -inf, compared exactly with torch
 
 POOLS = [
-    ("2x2", dict(kernel_size=2)),
-    ("3s2p1", dict(kernel_size=3, stride=2, padding=1)),
-    ("3s1", dict(kernel_size=3, stride=1)),
-    ("2x3_dilated", dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1), padding=(1, 1))),
-    ("3s2_ceil", dict(kernel_size=3, stride=2, ceil_mode=True)),
-    ("4x1", dict(kernel_size=(4, 1), stride=(2, 1), padding=(2, 0))),
+    ("2x2", {"kernel_size": 2}),
+    ("3s2p1", {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("3s1", {"kernel_size": 3, "stride": 1}),
+    ("2x3_dilated", {"kernel_size": (2, 3), "stride": (1, 2), "dilation": (2, 1),
+                     "padding": (1, 1)}),
+    ("3s2_ceil", {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+    ("4x1", {"kernel_size": (4, 1), "stride": (2, 1), "padding": (2, 0)}),
 ]
 
 
@@ -160,8 +161,8 @@ def test_max_pool2d_ties_go_to_the_first_maximum(kw, shape):
                  lambda x: TF.max_pool2d(x, return_indices=True, **kw), _ties(*shape))
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
-                                dict(kernel_size=3, stride=1, dilation=2, ceil_mode=True)])
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                                {"kernel_size": 3, "stride": 1, "dilation": 2, "ceil_mode": True}])
 def test_max_pool1d_ties_go_to_the_first_maximum(kw):
     _pool_parity(lambda x: F.max_pool1d(x, return_indices=True, **kw),
                  lambda x: TF.max_pool1d(x, return_indices=True, **kw), _ties(3, 4, 17))
@@ -184,9 +185,9 @@ def test_nan_wins_and_its_index_is_the_last_nan():
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # two NaN in one window
     x[1, 1, 4, 5] = np.nan
     x[0, 1, 2:4, 2:4] = np.nan
-    for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)):
-        _pool_parity(lambda t: F.max_pool2d(t, return_indices=True, **kw),
-                     lambda t: TF.max_pool2d(t, return_indices=True, **kw), x)
+    for kw in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}):
+        _pool_parity(lambda t, kw=kw: F.max_pool2d(t, return_indices=True, **kw),
+                     lambda t, kw=kw: TF.max_pool2d(t, return_indices=True, **kw), x)
 
 
 def test_all_minus_inf_window_with_padding_points_at_a_real_pixel():
@@ -207,12 +208,12 @@ def test_indices_address_the_flat_input_plane():
 # Convolution: both im2col layouts, any subset of inputs requiring grad
 
 CONVS = [
-    ("pad1", (2, 3, 6, 5), (4, 3, 3, 3), dict(padding=1)),
-    ("pad1_wide", (2, 1, 6, 5), (8, 1, 3, 3), dict(padding=1)),
-    ("valid", (2, 2, 6, 7), (3, 2, 2, 3), dict()),
-    ("same_even", (2, 2, 5, 6), (3, 2, 2, 4), dict(padding="same")),
-    ("dilated_bigpad", (1, 2, 5, 5), (2, 2, 3, 3), dict(padding=(4, 3), dilation=(2, 1))),
-    ("groups", (2, 4, 5, 5), (6, 2, 3, 3), dict(padding=1, groups=2)),
+    ("pad1", (2, 3, 6, 5), (4, 3, 3, 3), {"padding": 1}),
+    ("pad1_wide", (2, 1, 6, 5), (8, 1, 3, 3), {"padding": 1}),
+    ("valid", (2, 2, 6, 7), (3, 2, 2, 3), {}),
+    ("same_even", (2, 2, 5, 6), (3, 2, 2, 4), {"padding": "same"}),
+    ("dilated_bigpad", (1, 2, 5, 5), (2, 2, 3, 3), {"padding": (4, 3), "dilation": (2, 1)}),
+    ("groups", (2, 4, 5, 5), (6, 2, 3, 3), {"padding": 1, "groups": 2}),
 ]
 
 

@@ -10,7 +10,7 @@
 
 Writes PNGs (sample grids, denoising trajectories) under --out.
 
-    python examples/diffusion.py --fast        # a few minutes on 2 busy cores
+    python examples/diffusion.py --fast        # seconds: tiny models, for tests
     nohup python examples/diffusion.py > runs/diffusion.log 2>&1 &
 """
 
@@ -20,6 +20,7 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small GEMMs: threads only contend
 
+import _common
 import numpy as np
 
 import glassbox as gb
@@ -48,11 +49,11 @@ def train_ddpm(ddpm, data, steps, batch_size, lr, label):
     return running
 
 
-def digit_classifier(x_train, y_train, x_test, y_test):
+def digit_classifier(x_train, y_train, x_test, y_test, epochs=30):
     gb.manual_seed(0)
     clf = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
     trainer = Trainer(clf, F.cross_entropy, gb.optim.Adam(clf.parameters(), lr=1e-3))
-    trainer.fit((x_train, y_train), epochs=30, batch_size=64, verbose=0)
+    trainer.fit((x_train, y_train), epochs=epochs, batch_size=64, verbose=0)
     acc = trainer.evaluate((x_test, y_test))["accuracy"]
     return clf, acc
 
@@ -92,11 +93,12 @@ def run_digits(args):
     order = np.random.default_rng(0).permutation(len(y))
     x, y = x[order], y[order]
     xtr, ytr, xte, yte = x[360:], y[360:], x[:360], y[:360]
-    clf, acc = digit_classifier(xtr, ytr, xte, yte)
+    # --fast: a tiny U-Net, short chain and training, for tests (samples are blurry)
+    clf_epochs, base, T, steps, k = (10, 8, 40, 120, 20) if args.fast else (30, 32, 300, 1000, 50)
+    clf, acc = digit_classifier(xtr, ytr, xte, yte, epochs=clf_epochs)
     print(f"digits classifier (glassbox MLP) test accuracy: {acc:.3f}")
 
     gb.manual_seed(0)
-    base, T, steps = (16, 200, 600) if args.fast else (32, 300, 1000)
     ddpm = DDPM(UNet(base_channels=base), timesteps=T, schedule="cosine")
     n_params = sum(p.numel() for p in ddpm.parameters())
     print(f"digits DDPM: U-Net {n_params} parameters, T={T}, {steps} steps of batch 64")
@@ -107,13 +109,13 @@ def run_digits(args):
     anc, traj = ddpm.sample((n, 1, 8, 8), seed=1, return_trajectory=True)
     t_anc = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ddim = ddpm.ddim_sample((n, 1, 8, 8), steps=50, eta=0.0, seed=2).numpy()
+    ddim = ddpm.ddim_sample((n, 1, 8, 8), steps=k, eta=0.0, seed=2).numpy()
     t_ddim = time.perf_counter() - t0
     anc = anc.numpy()
     noise = np.random.default_rng(3).uniform(-1, 1, (n, 64)).astype(np.float32)
     rows = []
     for name, imgs in [("real test digits", xte[:n]), (f"DDPM ancestral ({T} steps)", anc),
-                       ("DDIM (50 steps, eta=0)", ddim), ("uniform noise", noise)]:
+                       (f"DDIM ({k} steps, eta=0)", ddim), ("uniform noise", noise)]:
         hist, conf = label_images(clf, imgs)
         rows.append((name, hist, conf))
         print(f"  {name:28s} classes {hist.tolist()}  mean confidence {conf:.3f}")
@@ -121,12 +123,12 @@ def run_digits(args):
     save_grid(anc[:100], os.path.join(args.out, "digits_ddpm_samples.png"), 10,
               f"DDPM samples (T={T})")
     save_grid(ddim[:100], os.path.join(args.out, "digits_ddim_samples.png"), 10,
-              "DDIM samples (50 steps, eta=0)")
+              f"DDIM samples ({k} steps, eta=0)")
     frames = np.stack([f[:8].reshape(8, 64) for _, f in traj], axis=1)  # (8 samples, frames, 64)
     save_grid(frames.reshape(-1, 64), os.path.join(args.out, "digits_trajectory.png"), 8,
               "denoising trajectory: x_T (left) to x_0 (right), 8 samples")
     print(f"  sampling: ancestral {t_anc:.1f}s, DDIM {t_ddim:.1f}s for {n} images; PNGs in {args.out}")
-    return rows
+    return acc, rows
 
 
 def run_moons(args):
@@ -135,7 +137,7 @@ def run_moons(args):
     mu, sd = data.mean(0), data.std(0)
     data = ((data - mu) / sd).astype(np.float32)
     gb.manual_seed(0)
-    steps = 2000 if args.fast else 6000
+    steps = 600 if args.fast else 6000
     ddpm = DDPM(MLPDenoiser(dim=2, hidden=128, layers=3), timesteps=100, schedule="linear",
                 clip_denoised=False)
     print(f"two moons DDPM: MLP denoiser, T=100, {steps} steps of batch 256")
@@ -176,15 +178,22 @@ def run_moons(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fast", action="store_true", help="small models, short training")
+    p.add_argument("--fast", action="store_true", help="tiny models, short training (seconds)")
     p.add_argument("--out", default=None, help="folder for PNGs (default runs/diffusion[_fast])")
     args = p.parse_args()
     args.out = args.out or ("runs/diffusion_fast" if args.fast else "runs/diffusion")
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
-    run_moons(args)
-    run_digits(args)
+    energy = run_moons(args)
+    clf_acc, rows = run_digits(args)
     print(f"total {time.perf_counter() - start:.0f}s")
+    for key, name in [("DDPM ancestral (100 steps)", "ddpm"), ("DDIM (20 steps)", "ddim"),
+                      ("Gaussian noise baseline", "noise"), ("second true sample (floor)", "floor")]:
+        _common.report(f"moons_energy_distance_{name}", energy[key])
+    _common.report("digits_classifier_test_accuracy", clf_acc)
+    for (_, hist, conf), name in zip(rows, ["real", "ddpm", "ddim", "noise"]):
+        _common.report(f"digits_confidence_{name}", conf)
+        _common.report(f"digits_classes_{name}", np.count_nonzero(hist))
 
 
 if __name__ == "__main__":

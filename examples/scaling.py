@@ -4,7 +4,7 @@ Trains MLPs (40 -> w -> w -> 10) along three axes, each with the other two at th
 value, caches every run as JSON under --out (a rerun skips finished runs), fits
 L = a x^-alpha + c per axis and plots the log-log curves.
 
-    python examples/scaling.py --fast          # ~1 minute
+    python examples/scaling.py --fast          # seconds: 4-5 tiny runs per axis, for tests
     nohup python examples/scaling.py > runs/scaling.log 2>&1 &   # the full sweep, < 20 min
 """
 
@@ -12,6 +12,8 @@ import argparse
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny GEMMs: threads only contend
+
+import _common
 
 from glassbox.scaling import fit_axes, plot_sweep, run_sweep, sweep_configs
 
@@ -21,9 +23,8 @@ def main():
     p.add_argument("--fast", action="store_true", help="a small sweep for a quick look")
     p.add_argument("--out", default=None, help="cache folder (default runs/scaling[_fast])")
     args = p.parse_args()
-    if args.fast:
-        widths, sizes, steps = [4, 8, 16, 32, 64, 128], [250, 500, 1000, 2000, 3500], [
-            100, 200, 400, 800, 1600, 3200]
+    if args.fast:  # >= 4 runs per axis, so that every fit has standard errors
+        widths, sizes, steps = [4, 8, 16, 32, 64], [200, 400, 800, 1600], [40, 80, 160, 320, 640]
     else:
         widths = [4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
         sizes = [125, 177, 250, 354, 500, 707, 1000, 1414, 2000, 2828, 3500]
@@ -48,6 +49,11 @@ def main():
         print(f"plot: {path}")
     except ImportError as e:
         print(e)
+    for axis, fit in fits.items():
+        _common.report(f"{axis}_alpha", fit.alpha)
+        _common.report(f"{axis}_alpha_err", fit.alpha_err)
+        _common.report(f"{axis}_c", fit.c)
+    _common.report("best_test_accuracy", max(r["test_acc"] for r in results))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,13 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def integer(layer: str, name: str, value) -> int:
+    """`value` as an int (any sign), or a TypeError naming `layer` and the argument."""
+    if not _is_int(value):
+        raise TypeError(f"{layer}: {name} must be an int, received {name}={value!r}")
+    return int(value)
+
+
 def positive_int(layer: str, name: str, value) -> int:
     """`value` as an int, or an error naming `layer`, the argument and what was received."""
     if not _is_int(value):

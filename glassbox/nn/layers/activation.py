@@ -29,14 +29,26 @@ __all__ = [
 
 
 class _Inplace(Module):
-    """An activation with only torch's `inplace` flag."""
+    """An activation with torch's `inplace` flag and at most one float option before it.
 
-    def __init__(self, inplace: bool = False):
+    A subclass names its option in `_option` (e.g. "alpha") and passes its value as `value`;
+    `__init__` validates it with check.real and the repr shows it first, then `inplace=True`
+    when set (as torch).
+    """
+
+    _option: str | None = None
+
+    def __init__(self, inplace: bool = False, *, value=None):
+        name = type(self).__name__
+        value = check.real(name, self._option, value) if self._option else None
         super().__init__()
-        self.inplace = check.flag(type(self).__name__, "inplace", inplace)
+        if self._option:
+            setattr(self, self._option, value)
+        self.inplace = check.flag(name, "inplace", inplace)
 
     def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        parts = [f"{self._option}={getattr(self, self._option)}"] if self._option else []
+        return ", ".join(parts + (["inplace=True"] if self.inplace else []))
 
 
 class ReLU(_Inplace):
@@ -77,7 +89,7 @@ class SiLU(_Inplace):
         return F.silu(input)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Inplace):
     """x for x >= 0, negative_slope * x otherwise: a ReLU whose negative side still learns.
 
     Args:
@@ -93,20 +105,16 @@ class LeakyReLU(Module):
         [-0.20000000298023224, 3.0]
     """
 
+    _option = "negative_slope"
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
-        super().__init__()
-        name = type(self).__name__
-        self.negative_slope = check.real(name, "negative_slope", negative_slope)
-        self.inplace = check.flag(name, "inplace", inplace)
+        super().__init__(inplace, value=negative_slope)
 
     def forward(self, input):
         return F.leaky_relu(input, self.negative_slope)
 
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
-
-class ELU(Module):
+class ELU(_Inplace):
     """x for x > 0, alpha * (exp(x) - 1) otherwise: smooth, with negative outputs down to -alpha.
 
     Args:
@@ -122,17 +130,13 @@ class ELU(Module):
         [0.0, 1.0]
     """
 
+    _option = "alpha"
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
-        super().__init__()
-        name = type(self).__name__
-        self.alpha = check.real(name, "alpha", alpha)
-        self.inplace = check.flag(name, "inplace", inplace)
+        super().__init__(inplace, value=alpha)
 
     def forward(self, input):
         return F.elu(input, self.alpha)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):

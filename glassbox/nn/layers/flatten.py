@@ -47,10 +47,8 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         name = type(self).__name__
-        for what, value in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if not check._is_int(value):
-                raise TypeError(f"{name}: {what} must be an int, received {what}={value!r}")
-        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+        self.start_dim = check.integer(name, "start_dim", start_dim)
+        self.end_dim = check.integer(name, "end_dim", end_dim)
 
     def forward(self, input):
         if not isinstance(input, Tensor) or not (
@@ -82,8 +80,7 @@ class Unflatten(Module):
     def __init__(self, dim: int, unflattened_size):
         super().__init__()
         name = type(self).__name__
-        if not check._is_int(dim):
-            raise TypeError(f"{name}: dim must be an int, received dim={dim!r}")
+        dim = check.integer(name, "dim", dim)
         if not isinstance(unflattened_size, (tuple, list)) or not all(
                 check._is_int(s) for s in unflattened_size):
             raise TypeError(f"{name}: unflattened_size must be a tuple of ints, received "

@@ -184,10 +184,7 @@ class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean"):
         super().__init__(weight, size_average, reduce, reduction)
-        if not check._is_int(ignore_index):
-            raise TypeError(f"{type(self).__name__}: ignore_index must be an int, received "
-                            f"ignore_index={ignore_index!r}")
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check.integer(type(self).__name__, "ignore_index", ignore_index)
 
     def forward(self, input, target):
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
@@ -222,10 +219,7 @@ class CrossEntropyLoss(_WeightedLoss):
                  reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, size_average, reduce, reduction)
         name = type(self).__name__
-        if not check._is_int(ignore_index):
-            raise TypeError(f"{name}: ignore_index must be an int, received "
-                            f"ignore_index={ignore_index!r}")
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check.integer(name, "ignore_index", ignore_index)
         self.label_smoothing = check.probability(name, "label_smoothing", label_smoothing)
 
     def forward(self, input, target):

@@ -17,6 +17,7 @@ from glassbox.backend import (
     float32,
     float64,
     get_default_dtype,
+    get_num_threads,
     get_rng_state,
     int8,
     int16,
@@ -24,6 +25,7 @@ from glassbox.backend import (
     int64,
     manual_seed,
     set_default_dtype,
+    set_num_threads,
     set_rng_state,
     uint8,
 )
@@ -69,3 +71,4 @@ from glassbox.nn.summary import summary  # noqa: E402,F401  (gb.summary(model, i
 from glassbox import io  # noqa: E402,F401  (safetensors save/load; the library loads lazily)
 from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401
 from glassbox import train  # noqa: E402,F401  (Trainer, callbacks, metrics)
+from glassbox.profiler import profile  # noqa: E402,F401  (time and FLOPs per op type)

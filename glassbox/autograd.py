@@ -34,6 +34,10 @@ from glassbox import tensor as _tensor_module  # Tensor is looked up at call tim
 
 _grad_enabled = True
 
+# The active glassbox.profile() (None when not profiling): Function.apply and the backward
+# sweep check it once per op, so profiling costs nothing when it is off.
+_profiler = None
+
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
@@ -132,7 +136,10 @@ class Function:
         needs = tuple([t.requires_grad for t in inputs]) if _grad_enabled else ()
         track = True in needs
         fn.needs_input_grad = needs if track else (False,) * len(inputs)
-        out = fn.forward(*[t._data for t in inputs], **options)
+        if _profiler is None:
+            out = fn.forward(*[t._data for t in inputs], **options)
+        else:
+            out = _profiler.forward(fn, [t._data for t in inputs], options)
         result = _tensor_module.Tensor._wrap(out)
         if cls.is_view:
             result._version = inputs[0]._version
@@ -277,7 +284,7 @@ def backward(root, gradient=None, retain_graph: bool = False) -> None:
         retained = getattr(fn, "retained_output", None)
         if retained is not None:
             _accumulate_leaf(retained, g)
-        input_grads = fn.backward(g)
+        input_grads = fn.backward(g) if _profiler is None else _profiler.backward(fn, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         for parent, pg in zip(fn.parents, input_grads):

@@ -110,3 +110,84 @@ def _tune_malloc() -> bool:
 
 
 malloc_tuned = _tune_malloc()
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads: NumPy's BLAS (OpenBLAS in NumPy's wheels) does every matmul and convolution GEMM; it
+# is the only thread pool glassbox uses (elementwise NumPy code is single-threaded, and
+# glassbox.data.DataLoader loads batches in the calling thread, so it starts none).
+#
+# The thread count is read and set through threadpoolctl, which finds the BLAS library NumPy
+# actually loaded. A raw ctypes call to `openblas_set_num_threads` would have to guess the
+# symbol: NumPy 2's wheels ship scipy-openblas, whose symbols carry a prefix and suffix
+# (`scipy_openblas_set_num_threads64_`), and other builds use MKL or BLIS.
+#
+# Default: OpenBLAS starts one thread per online CPU unless OPENBLAS_NUM_THREADS /
+# OMP_NUM_THREADS says otherwise, and glassbox keeps that, with two changes: GLASSBOX_NUM_THREADS
+# wins when set, and when no variable is set but the process may run on fewer CPUs than the
+# machine has (taskset, a container's cpuset), the pool is cut to those CPUs -- more BLAS
+# threads than CPUs only makes them wait for each other. Several training processes on one
+# machine should each be given their share (set_num_threads or the variables above).
+
+_THREAD_VARS = ("GLASSBOX_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                "MKL_NUM_THREADS")
+
+
+def _blas_controller():
+    import threadpoolctl  # imported here: `import glassbox` stays light
+
+    return threadpoolctl.ThreadpoolController().select(user_api="blas")
+
+
+def get_num_threads() -> int:
+    """The number of threads NumPy's BLAS uses for matmul and convolution GEMMs.
+
+    Example:
+        >>> import glassbox as gb
+        >>> gb.get_num_threads() >= 1
+        True
+    """
+    pools = _blas_controller().lib_controllers
+    return max((p.num_threads for p in pools), default=1)
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads NumPy's BLAS uses, at run time (all BLAS libraries loaded).
+
+    Args:
+        n (int): threads, >= 1. One per physical core is usually best; less when several
+            processes share the machine.
+
+    Example:
+        >>> import glassbox as gb
+        >>> before = gb.get_num_threads()
+        >>> gb.set_num_threads(1); gb.get_num_threads()
+        1
+        >>> gb.set_num_threads(before)
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+    _blas_controller().limit(limits=int(n))
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), or the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _default_threads() -> None:
+    wanted = os.environ.get("GLASSBOX_NUM_THREADS")
+    try:
+        if wanted:
+            set_num_threads(int(wanted))
+        elif not any(os.environ.get(v) for v in _THREAD_VARS) and \
+                available_cpus() < (os.cpu_count() or 1):
+            set_num_threads(available_cpus())
+    except (ImportError, ValueError):
+        pass  # no threadpoolctl, or a bad value: BLAS keeps its own default
+
+
+_default_threads()

@@ -17,25 +17,10 @@ import numbers
 import numpy as np
 
 from glassbox import autograd
+
+# shared with robust/, so they live one floor down; explain/ modules import them from here
+from glassbox.nn._inputs import FrozenParameters, as_array, float_inputs  # noqa: F401
 from glassbox.tensor import Tensor
-
-
-def as_array(x, name: str, where: str) -> np.ndarray:
-    """A Tensor or ndarray -> ndarray (detached); anything else is a TypeError."""
-    if isinstance(x, Tensor):
-        return x.detach()._data
-    if isinstance(x, np.ndarray):
-        return x
-    raise TypeError(f"{where}: {name} must be a Tensor or a NumPy array, got {type(x).__name__}")
-
-
-def float_inputs(inputs, where: str) -> np.ndarray:
-    x = as_array(inputs, "inputs", where)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{where}: inputs must be floating point, got dtype {x.dtype}")
-    if x.ndim < 1 or x.shape[0] == 0:
-        raise ValueError(f"{where}: inputs must be a non-empty batch (N, *), got shape {x.shape}")
-    return x
 
 
 def baselines_like(baselines, x: np.ndarray, where: str) -> np.ndarray:
@@ -90,24 +75,6 @@ def select(output, target, where: str):
     if isinstance(output, Tensor):
         return output[np.arange(n), target]
     return data[np.arange(n), target]
-
-
-class FrozenParameters:
-    """Context manager: the model's parameters stop requiring grad, then are restored."""
-
-    def __init__(self, model):
-        params = model.parameters() if callable(getattr(model, "parameters", None)) else ()
-        self.params = [p for p in params if p.requires_grad]
-
-    def __enter__(self):
-        for p in self.params:
-            p.requires_grad = False
-        return self
-
-    def __exit__(self, *exc):
-        for p in self.params:
-            p.requires_grad = True
-        return False
 
 
 def check_model(model, where: str) -> None:

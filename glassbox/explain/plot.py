@@ -4,33 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassbox._plot import pyplot, to_image
 from glassbox.explain._common import as_array
 
 __all__ = ["plot_attention", "plot_attributions"]
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'glassbox[plot]'") from None
-    return plt
-
-
-def _to_image(a: np.ndarray) -> np.ndarray:
-    """One example -> 2-D (or H, W, 3) for imshow: (C, H, W), (H, W) or a flat square."""
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim == 3:
-        return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
-    if a.ndim == 1:
-        side = int(round(np.sqrt(a.size)))
-        if side * side != a.size:
-            return a[None, :]
-        return a.reshape(side, side)
-    return a
 
 
 def plot_attributions(inputs, attributions: dict, titles=None, path=None, cmap="RdBu_r"):
@@ -64,15 +41,15 @@ def plot_attributions(inputs, attributions: dict, titles=None, path=None, cmap="
         if v.shape != x.shape:
             raise ValueError(f"plot_attributions: attributions {k!r} have shape {v.shape}, "
                              f"the inputs {x.shape}")
-    plt = _pyplot()
+    plt = pyplot()
     n, cols = x.shape[0], 1 + len(maps)
     fig, axes = plt.subplots(n, cols, figsize=(2.2 * cols, 2.2 * n), squeeze=False)
     for i in range(n):
-        img = _to_image(x[i])
+        img = to_image(x[i])
         axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
         axes[i, 0].set_title(titles[i] if titles is not None else "input", fontsize=9)
         for j, (name, a) in enumerate(maps.items(), start=1):
-            m = _to_image(a[i])
+            m = to_image(a[i])
             if m.ndim == 3:
                 m = m.sum(axis=-1)
             lim = float(np.abs(m).max()) or 1.0
@@ -115,7 +92,7 @@ def plot_attention(weights, tokens=None, path=None, max_cols: int = 8):
     layers, heads, t = w.shape[0], min(w.shape[1], max_cols), w.shape[-1]
     if tokens is not None and len(tokens) != t:
         raise ValueError(f"plot_attention: {len(tokens)} tokens for T = {t}")
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(layers, heads, figsize=(2.4 * heads, 2.4 * layers), squeeze=False)
     for li in range(layers):
         for h in range(heads):

@@ -21,6 +21,7 @@ import numbers
 import numpy as np
 
 from glassbox.data.dataset import resolve_generator
+from glassbox.nn._inputs import FrozenParameters, as_array, float_inputs
 from glassbox.nn.module import Module
 from glassbox.tensor import Tensor
 
@@ -28,51 +29,15 @@ __all__ = ["Normalize", "fgsm", "input_gradient", "pgd"]
 
 
 # ---------------------------------------------------------------------------------------------
-# helpers shared by the attacks (and by explain/, which needs the same input gradients)
-
-def _as_array(x, name: str, where: str) -> np.ndarray:
-    if isinstance(x, Tensor):
-        x = x.detach()._data
-    elif not isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a Tensor or a NumPy array, got "
-                        f"{type(x).__name__}")
-    return x
-
-
-def _float_input(inputs, where: str) -> np.ndarray:
-    x = _as_array(inputs, "inputs", where)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{where}: inputs must be floating point, got dtype {x.dtype}")
-    if x.ndim < 1 or x.shape[0] == 0:
-        raise ValueError(f"{where}: inputs must have a non-empty batch dimension, got shape "
-                         f"{x.shape}")
-    return x
-
+# helpers shared by the attacks (as_array, float_inputs and FrozenParameters, which explain/
+# needs too, live in glassbox/nn/_inputs.py)
 
 def _targets(targets, n: int, where: str) -> Tensor:
-    t = _as_array(targets, "targets", where)
+    t = as_array(targets, "targets", where)
     if t.shape[:1] != (n,):
         raise ValueError(f"{where}: targets must have one entry per input ({n}), got shape "
                          f"{t.shape}")
     return Tensor._wrap(np.ascontiguousarray(t))
-
-
-class _FrozenParameters:
-    """Context manager: parameters stop requiring grad (their .grad is left as it was)."""
-
-    def __init__(self, model):
-        params = model.parameters() if callable(getattr(model, "parameters", None)) else ()
-        self.params = [p for p in params if p.requires_grad]
-
-    def __enter__(self):
-        for p in self.params:
-            p.requires_grad = False
-        return self
-
-    def __exit__(self, *exc):
-        for p in self.params:
-            p.requires_grad = True
-        return False
 
 
 def input_gradient(model, x: np.ndarray, objective) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +60,7 @@ def input_gradient(model, x: np.ndarray, objective) -> tuple[np.ndarray, np.ndar
                [1., 1., 1.]], dtype=float32)
     """
     xt = Tensor._wrap(np.array(x, copy=True)).requires_grad_()
-    with _FrozenParameters(model):
+    with FrozenParameters(model):
         out = model(xt)
         obj = objective(out)
         if not isinstance(obj, Tensor) or obj._data.size != 1:
@@ -173,7 +138,7 @@ class _Setup:
     def __init__(self, model, inputs, targets, eps, loss_fn, clamp, normalize, where):
         if not callable(model):
             raise TypeError(f"{where}: model must be callable, got {type(model).__name__}")
-        x = _float_input(inputs, where)
+        x = float_inputs(inputs, where)
         self.was_tensor = isinstance(inputs, Tensor)
         self.dtype = x.dtype
         self.targets = _targets(targets, x.shape[0], where)

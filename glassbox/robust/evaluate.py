@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassbox import autograd
-from glassbox.robust.attacks import _as_array, _check_eps, fgsm, pgd
+from glassbox.nn._inputs import as_array
+from glassbox.robust.attacks import _check_eps, fgsm, pgd
 from glassbox.tensor import Tensor
 
 __all__ = ["evaluate_robustness"]
@@ -17,8 +18,8 @@ def _batches(data, batch_size: int, where: str):
     """(x, y) array pairs from a pair (x, y) or any iterable of (x, y) batches (DataLoader)."""
     pair = isinstance(data, (tuple, list)) and len(data) == 2
     if pair and not isinstance(data[0], (tuple, list)):
-        x = _as_array(data[0], "x", where)
-        y = _as_array(data[1], "y", where)
+        x = as_array(data[0], "x", where)
+        y = as_array(data[1], "y", where)
         if len(x) != len(y):
             raise ValueError(f"{where}: x and y must have the same length, got {len(x)} and "
                              f"{len(y)}")
@@ -29,7 +30,7 @@ def _batches(data, batch_size: int, where: str):
         if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
             raise ValueError(f"{where}: each batch must be a pair (x, y), got "
                              f"{type(batch).__name__}")
-        yield _as_array(batch[0], "x", where), _as_array(batch[1], "y", where)
+        yield as_array(batch[0], "x", where), as_array(batch[1], "y", where)
 
 
 def evaluate_robustness(model, data, epsilons, attack: str = "fgsm", batch_size: int = 256,
@@ -79,7 +80,7 @@ def evaluate_robustness(model, data, epsilons, attack: str = "fgsm", batch_size:
         for x, y in _batches(data, batch_size, where):
             total += len(y)
             for e in epsilons:
-                x_adv = x if e == 0 else _as_array(attack_fn(model, x, y, e, **attack_kwargs),
+                x_adv = x if e == 0 else as_array(attack_fn(model, x, y, e, **attack_kwargs),
                                                    "attack output", where)
                 with autograd.no_grad():
                     logits = model(Tensor._wrap(np.ascontiguousarray(x_adv)))._data

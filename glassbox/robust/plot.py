@@ -5,28 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from glassbox import autograd
-from glassbox.robust.attacks import _as_array
+from glassbox._plot import pyplot, to_image
+from glassbox.nn._inputs import as_array
 from glassbox.tensor import Tensor
 
 __all__ = ["plot_adversarial_example"]
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'glassbox[plot]'") from None
-    return plt
-
-
-def _image(a: np.ndarray) -> np.ndarray:
-    """(C, H, W) or (H, W) -> something imshow takes."""
-    if a.ndim == 3:
-        a = a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
-    return a
 
 
 def plot_adversarial_example(model, x, x_adv, class_names=None, path=None):
@@ -53,12 +36,12 @@ def plot_adversarial_example(model, x, x_adv, class_names=None, path=None):
         >>> len(fig.axes)
         3
     """
-    x = _as_array(x, "x", "plot_adversarial_example")
-    x_adv = _as_array(x_adv, "x_adv", "plot_adversarial_example")
+    x = as_array(x, "x", "plot_adversarial_example")
+    x_adv = as_array(x_adv, "x_adv", "plot_adversarial_example")
     if x.shape != x_adv.shape or x.ndim not in (2, 3):
         raise ValueError(f"plot_adversarial_example: x and x_adv must share one image shape "
                          f"(C, H, W) or (H, W), got {x.shape} and {x_adv.shape}")
-    plt = _pyplot()
+    plt = pyplot()
     was_training = getattr(model, "training", False)
     if callable(getattr(model, "eval", None)):
         model.eval()
@@ -79,12 +62,12 @@ def plot_adversarial_example(model, x, x_adv, class_names=None, path=None):
     delta = x_adv - x
     scale = float(np.abs(delta).max()) or 1.0
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.4))
-    gray = "gray" if _image(x).ndim == 2 else None
-    axes[0].imshow(_image(x), cmap=gray, vmin=0, vmax=1)
+    gray = "gray" if to_image(x).ndim == 2 else None
+    axes[0].imshow(to_image(x), cmap=gray, vmin=0, vmax=1)
     axes[0].set_title(label(0))
-    axes[1].imshow(_image(delta / scale), cmap="RdBu_r" if gray else None, vmin=-1, vmax=1)
+    axes[1].imshow(to_image(delta / scale), cmap="RdBu_r" if gray else None, vmin=-1, vmax=1)
     axes[1].set_title(f"perturbation\n(max |delta| = {scale:.3g}, scaled)")
-    axes[2].imshow(_image(x_adv), cmap=gray, vmin=0, vmax=1)
+    axes[2].imshow(to_image(x_adv), cmap=gray, vmin=0, vmax=1)
     axes[2].set_title(label(1))
     for ax in axes:
         ax.axis("off")

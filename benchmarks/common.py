@@ -83,25 +83,35 @@ def interleave(result: Result, run_glassbox, run_torch, repeats: int) -> Result:
     return result
 
 
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}ms" if seconds < 0.1 else f"{seconds:.3f}"
+
+
 def print_table(rows: list[dict], peak: float) -> None:
     print(f"\nNumPy float32 GEMM peak: {peak:.0f} GFLOP/s, {THREADS} threads, "
           f"{platform.processor() or platform.machine()}")
-    head = f"{'workload':<26}{'glassbox':>10}{'torch':>10}{'ratio':>8}{'best':>8}{'gb %pk':>8}{'pt %pk':>8}"
+    head = (f"{'workload':<28}{'glassbox':>10}{'torch':>10}{'ratio':>7}{'best':>7}"
+            f"{'gb %pk':>8}{'pt %pk':>8}{'gb MB':>8}{'pt MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(
-            f"{r['workload'] + ' (' + r['unit'] + ')':<26}{r['glassbox_median_s']:>10.4f}"
-            f"{r['torch_median_s']:>10.4f}{r['ratio_median']:>8.2f}{r['ratio_best']:>8.2f}"
+            f"{r['workload'] + ' (' + r['unit'] + ')':<28}{_fmt_s(r['glassbox_median_s']):>10}"
+            f"{_fmt_s(r['torch_median_s']):>10}{r['ratio_median']:>7.2f}{r['ratio_best']:>7.2f}"
             f"{100 * r['glassbox_peak_fraction']:>7.0f}%{100 * r['torch_peak_fraction']:>7.0f}%"
+            f"{r.get('glassbox_peak_mb', float('nan')):>8.0f}"
+            f"{r.get('torch_peak_mb', float('nan')):>8.0f}"
         )
-    print("ratio = glassbox time / torch time, median of interleaved pairs (lower is faster)")
+    print("ratio = glassbox time / torch time, median of interleaved pairs (lower is faster); "
+          "best = best / best;\n%pk = achieved GFLOP/s over the NumPy GEMM peak; MB = peak RSS "
+          "above the post-import baseline, one subprocess per framework")
 
 
-def write_json(rows: list[dict], peak: float, path: str) -> None:
+def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as f:
-        json.dump({"gemm_peak_gflops": peak, "threads": THREADS, "results": rows}, f, indent=2)
+        json.dump({"gemm_peak_gflops": peak, "threads": THREADS, **extra, "results": rows}, f,
+                  indent=2)
 
 
 __all__ = ["Result", "asdict", "gemm_peak_gflops", "interleave", "print_table", "write_json"]

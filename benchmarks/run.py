@@ -1,17 +1,35 @@
 """glassbox vs PyTorch eager on the WORKLOADS benchmarks, side by side in one process.
 
-    python benchmarks/run.py [--repeats 7] [--only W1,W2] [--json benchmarks/results/latest.json]
+    python benchmarks/run.py [--repeats 7] [--only W1,W2,W3,W4,W6] [--no-memory]
+                             [--json benchmarks/results/latest.json]
 
 Both frameworks get the same initial weights (drawn once, copied into each), the same batches
-in the same order and the same optimizer (Adam, lr 1e-3). The first losses are compared, so the
-same work is timed. One warm-up step each, then whole epochs, alternating which goes first.
-The models are written with functional ops (F.linear, F.conv2d, ...) in both frameworks.
+in the same order and the same optimizer. The first losses are compared (abort beyond 1e-4
+relative), so the same work is timed. One warm-up step each, then units of work, alternating
+which goes first.
+
+- W1 MLP, W2 CNN: functional ops (F.linear, F.conv2d, ...) in both, Adam lr 1e-3; s/epoch.
+- W3 char-LSTM: glassbox.models.CharLSTM vs a torch twin (nn.LSTM), Adam lr 3e-3, batch 32 x 64
+  characters of the stdlib text; timed over W3_STEPS steps and scaled to s/100 steps.
+- W4 tiny GPT: glassbox.models.GPT vs benchmarks/torch_models.TorchGPT (same parameter names),
+  AdamW lr 3e-4, weight decay 0.1 on matrices; W4_STEPS steps scaled to s/100 steps.
+- W6 inference: the W2 CNN and the W4 GPT (B x 64 tokens, full context) at batch 1 and 256,
+  no-grad and eval mode; s/batch is the median over repeats of the mean of a few calls.
+
+Peak memory: each framework's part of each workload runs once more in its own subprocess
+(`--mem-probe`), which reads Linux's VmRSS after imports and data loading, resets the peak
+(/proc/self/clear_refs), builds the model, runs the warm-up step and one unit of work, and
+reads VmHWM: the table's "MB" is that peak resident set above the baseline (the JSON also has
+the whole peak, `*_rss_peak_total_mb`, imports included). Both subprocesses import both
+frameworks, and glassbox's import keeps freed memory in the process (mallopt), for torch too.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +42,9 @@ import torch.nn.functional as TF  # noqa: E402
 import glassbox as gb  # noqa: E402
 import glassbox.nn.functional as F  # noqa: E402
 from glassbox.data import datasets  # noqa: E402
+from glassbox.models import GPT, CharLSTM  # noqa: E402
+
+from benchmarks.torch_models import TorchCharLSTM, TorchGPT  # noqa: E402
 
 BATCH = 64
 
@@ -106,71 +127,302 @@ WORKLOADS = {
 }
 
 
-def run_workload(key, data, repeats):
+W3_STEPS, W4_STEPS = 30, 15  # steps per timed unit (scaled to s/100 steps)
+SEQ, TEXT_BATCH = 64, 32
+FRAMEWORKS = ("glassbox", "torch")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared data, loaded once per process
+
+
+_cache: dict = {}
+
+
+def mnist():
+    if "mnist" not in _cache:
+        _cache["mnist"] = datasets.mnist5k()
+    return _cache["mnist"]
+
+
+def text_batches(steps: int, seed: int = 2):
+    """`steps` (x, y) int64 batches (32, 64) of the first 1,000,000 stdlib characters."""
+    if "text" not in _cache:
+        text = datasets.text_corpus(max_chars=1_000_000)
+        vocab = sorted(set(text))
+        lookup = {c: i for i, c in enumerate(vocab)}
+        _cache["text"] = (np.array([lookup[c] for c in text], dtype=np.int64), len(vocab))
+    ids, vocab = _cache["text"]
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, len(ids) - SEQ - 1, (steps, TEXT_BATCH))
+    window = np.arange(SEQ)
+    return [(ids[s[:, None] + window], ids[s[:, None] + window + 1]) for s in starts], vocab
+
+
+def to_torch_state(gb_model):
+    return {k: torch.tensor(v.numpy()) for k, v in gb_model.state_dict().items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders: build(key, fw) -> (first, unit, flops, scale). first() runs the warm-up step and
+# returns the scalar compared across frameworks; unit() is one timed unit of work; flops are
+# per reported unit; measured seconds are multiplied by scale (e.g. 100 / steps).
+
+
+def build_mlp_cnn(key, fw):
     spec = WORKLOADS[key]
+    data = mnist()
     x = data.x_train.reshape(len(data.x_train), -1) if spec["flat"] else data.x_train
     y = data.y_train
     order = np.random.default_rng(1).permutation(len(y))
     batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
-    gx = [(gb.tensor(x[b]), gb.tensor(y[b])) for b in batches]
-    tx = [(torch.tensor(x[b]), torch.tensor(y[b])) for b in batches]
-
     g_params, t_params = both_params(init_params(spec["shapes"]))
-    g_opt = ArrayAdam(g_params)
-    t_opt = torch.optim.Adam(t_params, lr=1e-3)
     model = spec["model"]
+    if fw == "glassbox":
+        xs = [(gb.tensor(x[b]), gb.tensor(y[b])) for b in batches]
+        opt = ArrayAdam(g_params)
 
-    def g_step(xb, yb):
-        loss = F.cross_entropy(model(F, g_params, xb), yb)
+        def step(xb, yb):
+            loss = F.cross_entropy(model(F, g_params, xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+    else:
+        xs = [(torch.tensor(x[b]), torch.tensor(y[b])) for b in batches]
+        opt = torch.optim.Adam(t_params, lr=1e-3)
+
+        def step(xb, yb):
+            opt.zero_grad(set_to_none=True)
+            loss = TF.cross_entropy(model(TF, t_params, xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+    def unit():
+        for xb, yb in xs:
+            step(xb, yb)
+
+    flops = 3 * sum(spec["fwd_flops"](len(b)) for b in batches)
+    return (lambda: step(*xs[0]).item()), unit, flops, 1.0
+
+
+def lstm_flops(vocab, B=TEXT_BATCH, T=SEQ, E=64, H=256):
+    return 2 * B * T * (4 * H * (E + H) + H * vocab)  # forward GEMMs: gates and head
+
+
+def gpt_flops(vocab, B=TEXT_BATCH, T=SEQ, C=128, L=4):
+    # per token per layer: qkv 3C^2, proj C^2, MLP 8C^2 (x2 for multiply-add); attention
+    # scores and weighted values 2 * 2 * T * C (full T x T, as both frameworks compute it)
+    return B * T * (L * (24 * C * C + 4 * T * C) + 2 * C * vocab)
+
+
+def build_gpt_models(vocab):
+    gb.manual_seed(0)
+    g_model = GPT(vocab, context=SEQ, n_layer=4, n_head=4, d_model=128)
+    t_model = TorchGPT(vocab, SEQ, 4, 4, 128)
+    t_model.load_state_dict(to_torch_state(g_model))
+    return g_model, t_model
+
+
+def build_text(key, fw):
+    steps = W3_STEPS if key == "W3" else W4_STEPS
+    batches, vocab = text_batches(steps)
+    if key == "W3":
+        gb.manual_seed(0)
+        g_model = CharLSTM(vocab, embed=64, hidden=256)
+        if fw == "glassbox":
+            model, opt = g_model, gb.optim.Adam(g_model.parameters(), lr=3e-3)
+        else:
+            model = TorchCharLSTM(vocab, 64, 256)
+            model.load_state_dict(to_torch_state(g_model))
+            opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        flops = 3 * lstm_flops(vocab) * 100
+    else:
+        g_model, t_model = build_gpt_models(vocab)
+        model = g_model if fw == "glassbox" else t_model
+        opt = model.configure_optimizer(lr=3e-4, weight_decay=0.1)
+        flops = 3 * gpt_flops(vocab) * 100
+    tensor = gb.tensor if fw == "glassbox" else torch.tensor
+    xs = [(tensor(x), tensor(y)) for x, y in batches]
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = model(xb, yb)[1]
         loss.backward()
-        g_opt.step()
+        opt.step()
         return loss
 
-    def t_step(xb, yb):
-        t_opt.zero_grad(set_to_none=True)
-        loss = TF.cross_entropy(model(TF, t_params, xb), yb)
-        loss.backward()
-        t_opt.step()
-        return loss
+    def unit():
+        for xb, yb in xs:
+            step(xb, yb)
 
-    result = Result(spec["name"], "s/epoch")
-    result.first_loss_glassbox = g_step(*gx[0]).item()  # also the warm-up step
-    result.first_loss_torch = t_step(*tx[0]).item()
+    return (lambda: step(*xs[0]).item()), unit, flops, 100 / steps
+
+
+def build_inference(key, fw):
+    """W6: keys W6-CNN-1, W6-CNN-256, W6-GPT-1, W6-GPT-256."""
+    _, net, batch = key.split("-")
+    batch = int(batch)
+    calls = max(1, 16 // batch) if net == "GPT" else max(1, 64 // batch)  # calls per unit
+    if net == "CNN":
+        data = mnist()
+        x, y = data.x_test[:batch], data.y_test[:batch]
+        g_params, t_params = both_params(init_params(WORKLOADS["W2"]["shapes"]))
+        flops = WORKLOADS["W2"]["fwd_flops"](batch)
+        if fw == "glassbox":
+            xb, yb = gb.tensor(x), gb.tensor(y)
+            forward = lambda: cnn(F, g_params, xb)  # noqa: E731
+        else:
+            xb, yb = torch.tensor(x), torch.tensor(y)
+            forward = lambda: cnn(TF, t_params, xb)  # noqa: E731
+    else:
+        batches, vocab = text_batches(1, seed=3)
+        x, y = (np.resize(a, (batch, SEQ)) for a in batches[0])  # first `batch` rows, recycled
+        g_model, t_model = build_gpt_models(vocab)
+        model = (g_model if fw == "glassbox" else t_model).eval()
+        xb, yb = (gb.tensor(x), gb.tensor(y)) if fw == "glassbox" else (torch.tensor(x),
+                                                                        torch.tensor(y))
+        forward = lambda: model(xb)[0].reshape(batch * SEQ, vocab)  # noqa: E731
+        yb = yb.reshape(batch * SEQ)
+        flops = gpt_flops(vocab, B=batch)
+    no_grad, ce = (gb.no_grad, F.cross_entropy) if fw == "glassbox" else (torch.no_grad,
+                                                                            TF.cross_entropy)
+
+    def first():
+        with no_grad():
+            return ce(forward(), yb).item()  # the loss of the outputs: same work, same result
+
+    def unit():
+        with no_grad():
+            for _ in range(calls):
+                forward()
+
+    return first, unit, flops, 1 / calls
+
+
+def build(key, fw):
+    if key in ("W1", "W2"):
+        return build_mlp_cnn(key, fw)
+    if key in ("W3", "W4"):
+        return build_text(key, fw)
+    return build_inference(key, fw)
+
+
+NAMES = {"W1": ("W1 MLP", "s/epoch"), "W2": ("W2 CNN", "s/epoch"),
+         "W3": ("W3 LSTM", "s/100 steps"), "W4": ("W4 GPT", "s/100 steps"),
+         "W6-CNN-1": ("W6 CNN b1", "s/batch"), "W6-CNN-256": ("W6 CNN b256", "s/batch"),
+         "W6-GPT-1": ("W6 GPT b1", "s/batch"), "W6-GPT-256": ("W6 GPT b256", "s/batch")}
+
+
+def expand(only: str) -> list:
+    keys = []
+    for key in (k.strip() for k in only.split(",")):
+        if key == "W6":
+            keys += ["W6-CNN-1", "W6-CNN-256", "W6-GPT-1", "W6-GPT-256"]
+        elif key in NAMES:
+            keys.append(key)
+        else:
+            raise SystemExit(f"--only: unknown workload {key!r}; choose from W1,W2,W3,W4,W6 "
+                             f"or {', '.join(k for k in NAMES if k.startswith('W6-'))}")
+    return keys
+
+
+def run_workload(key, repeats):
+    name, unit_name = NAMES[key]
+    result = Result(name, unit_name)
+    g_first, g_unit, flops, scale = build(key, "glassbox")
+    t_first, t_unit, _, _ = build(key, "torch")
+    result.flops = flops
+    result.first_loss_glassbox = g_first()  # also the warm-up step
+    result.first_loss_torch = t_first()
     if not math.isclose(result.first_loss_glassbox, result.first_loss_torch, rel_tol=1e-4):
         raise SystemExit(
-            f"{spec['name']}: first losses differ (glassbox {result.first_loss_glassbox:.6f}, "
+            f"{name}: first losses differ (glassbox {result.first_loss_glassbox:.6f}, "
             f"torch {result.first_loss_torch:.6f}) -- not the same work"
         )
-    result.flops = 3 * sum(spec["fwd_flops"](len(b)) for b in batches)
+    interleave(result, g_unit, t_unit, repeats)
+    result.glassbox_s = [s * scale for s in result.glassbox_s]
+    result.torch_s = [s * scale for s in result.torch_s]
+    return result
 
-    def g_epoch():
-        for xb, yb in gx:
-            g_step(xb, yb)
 
-    def t_epoch():
-        for xb, yb in tx:
-            t_step(xb, yb)
+# ---------------------------------------------------------------------------------------------
+# Peak memory, one framework per subprocess
 
-    return interleave(result, g_epoch, t_epoch, repeats)
+
+def _status_kb(field_name: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def mem_probe(key, fw) -> dict:
+    """Build and run one framework's part of `key`; the peak RSS above the baseline, in MB."""
+    if key in ("W1", "W2") or key.startswith("W6-CNN"):
+        mnist()
+    if key in ("W3", "W4") or key.startswith("W6-GPT"):
+        text_batches(1)
+    base = _status_kb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset VmHWM to the current RSS
+        reset = True
+    except OSError:
+        reset = False
+    first, unit, _, _ = build(key, fw)
+    first()
+    unit()
+    peak = _status_kb("VmHWM")
+    return {"peak_mb": (peak - base) / 1024, "rss_peak_total_mb": peak / 1024,
+            "hwm_reset": reset}
+
+
+def measure_memory(key, fw) -> dict:
+    cmd = [sys.executable, __file__, "--mem-probe", f"{key}:{fw}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"peak_mb": float("nan"), "error": out.stderr[-500:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description="glassbox vs PyTorch eager, side by side")
-    parser.add_argument("--repeats", type=int, default=7, help="timed epochs per framework")
-    parser.add_argument("--only", default="W1,W2", help="comma-separated workloads")
+    parser.add_argument("--repeats", type=int, default=7, help="timed units per framework")
+    parser.add_argument("--only", default="W1,W2,W3,W4,W6",
+                        help="comma-separated workloads (W6 = its four cases, or e.g. W6-GPT-1)")
     parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--mem-probe", help=argparse.SUPPRESS)  # KEY:framework (internal)
     args = parser.parse_args()
+    if args.mem_probe:
+        key, fw = args.mem_probe.split(":")
+        print(json.dumps(mem_probe(key, fw)))
+        return
 
+    import os
+
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores",
+          flush=True)
     peak = gemm_peak_gflops()
-    data = datasets.mnist5k()
     rows = []
-    for key in args.only.split(","):
-        res = run_workload(key.strip(), data, args.repeats)
-        rows.append(res.summary(peak))
+    for key in expand(args.only):
+        res = run_workload(key, args.repeats)
+        row = res.summary(peak)
+        if not args.no_memory:
+            for fw in FRAMEWORKS:
+                m = measure_memory(key, fw)
+                row[f"{fw}_peak_mb"] = m["peak_mb"]
+                row[f"{fw}_rss_peak_total_mb"] = m.get("rss_peak_total_mb", float("nan"))
+                if "error" in m:
+                    row["notes"] += f" memory probe {fw} failed: {m['error']}"
+        rows.append(row)
         print(f"{res.workload}: first loss glassbox {res.first_loss_glassbox:.5f} "
-              f"torch {res.first_loss_torch:.5f}", flush=True)
+              f"torch {res.first_loss_torch:.5f}; ratio {row['ratio_median']:.2f}", flush=True)
     print_table(rows, peak)
-    write_json(rows, peak, args.json)
+    write_json(rows, peak, args.json, load_average=load)
     print(f"results written to {args.json}")
 
 

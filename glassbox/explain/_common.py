@@ -83,6 +83,17 @@ def check_model(model, where: str) -> None:
                         f"{type(model).__name__}")
 
 
+class Attribution:
+    """Base of the attribution classes: holds the model as `forward_func`, checked callable.
+
+    Errors name the subclass (e.g. "Saliency: the model ... must be callable").
+    """
+
+    def __init__(self, forward_func):
+        check_model(forward_func, type(self).__name__)
+        self.forward_func = forward_func
+
+
 def gradients(model, x: np.ndarray, target, where: str) -> tuple[np.ndarray, np.ndarray]:
     """d output[i, target[i]] / d x[i] for every example i, and the selected outputs (N,).
 

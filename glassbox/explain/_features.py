@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassbox.explain._common import as_array
+from glassbox.explain._common import (
+    as_array,
+    baselines_like,
+    float_inputs,
+    forward_selected,
+    target_index,
+    wrap,
+)
 
 
 def feature_masks(feature_mask, x: np.ndarray, where: str) -> list[tuple[np.ndarray, int]]:
@@ -48,6 +55,37 @@ def coalition_inputs(z: np.ndarray, x_i: np.ndarray, b_i: np.ndarray,
     """Inputs (S, *) for coalitions z (S, M): feature j from x_i where z_j else from b_i."""
     keep = z[:, ids.reshape(-1)].reshape((z.shape[0],) + x_i.shape).astype(bool)
     return np.where(keep, x_i[None], b_i[None])
+
+
+def coalition_setup(inputs, baselines, target, feature_mask, where: str):
+    """The checked arguments of a coalition method: (x, baselines, target ids, feature masks).
+
+    x is the float batch (N, *), baselines an array of its shape, target None or N ints, and
+    masks feature_masks(feature_mask, x) (one (ids, M) per example).
+    """
+    x = float_inputs(inputs, where)
+    base = baselines_like(baselines, x, where)
+    tgt = target_index(target, len(x), where)
+    return x, base, tgt, feature_masks(feature_mask, x, where)
+
+
+def coalition_values(model, z, x_i, b_i, ids, t_i, where, per_eval) -> np.ndarray:
+    """v(z) (S,) float64 for every coalition row of z (S, M), in chunks of per_eval coalitions."""
+    inputs = coalition_inputs(z, x_i, b_i, ids)
+    tgt = None if t_i is None else np.full(len(z), t_i, dtype=np.int64)
+    return forward_selected(model, inputs, tgt, where, per_eval).astype(np.float64)
+
+
+def spread(phi_rows: list, masks, x: np.ndarray, return_input_shape: bool):
+    """Per-example feature values (M,) each -> attributions of the input's shape (or (N, M))."""
+    if return_input_shape:
+        out = np.stack([phi[ids] for phi, (ids, _) in zip(phi_rows, masks, strict=True)])
+        return wrap(out.astype(x.dtype))
+    sizes = {len(p) for p in phi_rows}
+    if len(sizes) != 1:
+        raise ValueError("return_input_shape=False needs the same number of features for every "
+                         "example")
+    return wrap(np.stack(phi_rows).astype(x.dtype))
 
 
 def superpixel_mask(shape, size) -> np.ndarray:

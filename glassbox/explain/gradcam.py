@@ -12,8 +12,8 @@ import numpy as np
 
 from glassbox import autograd
 from glassbox.explain._common import (
+    Attribution,
     FrozenParameters,
-    check_model,
     float_inputs,
     select,
     target_index,
@@ -56,7 +56,7 @@ def interpolate(maps: np.ndarray, size) -> np.ndarray:
     return top[..., c0] * (1 - cf) + top[..., c1] * cf
 
 
-class LayerGradCam:
+class LayerGradCam(Attribution):
     """Grad-CAM map of one conv layer for a target class.
 
     Args:
@@ -77,8 +77,7 @@ class LayerGradCam:
     """
 
     def __init__(self, forward_func, layer):
-        check_model(forward_func, "LayerGradCam")
-        self.forward_func = forward_func
+        super().__init__(forward_func)
         self.layer_name, self.layer = resolve_layer(forward_func, layer, "LayerGradCam")
 
     def attribute(self, inputs, target=None, relu_attributions: bool = False,

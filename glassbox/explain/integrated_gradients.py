@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassbox.explain._common import (
+    Attribution,
     baselines_like,
-    check_model,
     check_positive_int,
     float_inputs,
     forward_selected,
@@ -61,7 +61,7 @@ def quadrature(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.arange(n) + offsets[method]) / n, np.full(n, 1.0 / n)
 
 
-class IntegratedGradients:
+class IntegratedGradients(Attribution):
     """Integrated Gradients: path integral of gradients from a baseline to the input.
 
     Args:
@@ -80,10 +80,6 @@ class IntegratedGradients:
         >>> attr.shape, bool(delta.abs().max().item() < 1e-4)
         ((4, 3), True)
     """
-
-    def __init__(self, forward_func):
-        check_model(forward_func, "IntegratedGradients")
-        self.forward_func = forward_func
 
     def attribute(self, inputs, baselines=None, target=None, n_steps: int = 50,
                   method: str = "gausslegendre", internal_batch_size=None,

@@ -14,21 +14,13 @@ import numbers
 import numpy as np
 
 from glassbox.data.dataset import resolve_generator
-from glassbox.explain._common import (
-    baselines_like,
-    check_model,
-    check_positive_int,
-    float_inputs,
-    forward_selected,
-    target_index,
-)
-from glassbox.explain._features import coalition_inputs, feature_masks
-from glassbox.explain.shap import _spread
+from glassbox.explain._common import Attribution, check_positive_int
+from glassbox.explain._features import coalition_setup, coalition_values, spread
 
 __all__ = ["Lime"]
 
 
-class Lime:
+class Lime(Attribution):
     """LIME attributions: coefficients of a locally weighted linear surrogate model.
 
     Similarity is LIME's image kernel, exp(-d^2 / kernel_width^2), with d the cosine distance
@@ -51,11 +43,10 @@ class Lime:
     """
 
     def __init__(self, forward_func, kernel_width: float = 0.25, alpha: float = 0.01):
-        check_model(forward_func, "Lime")
+        super().__init__(forward_func)
         for name, v in (("kernel_width", kernel_width), ("alpha", alpha)):
             if not isinstance(v, numbers.Real) or v < 0 or (name == "kernel_width" and v == 0):
                 raise ValueError(f"Lime: {name} must be a number > 0 (alpha >= 0), got {v!r}")
-        self.forward_func = forward_func
         self.kernel_width = float(kernel_width)
         self.alpha = float(alpha)
 
@@ -82,10 +73,7 @@ class Lime:
             Tensor of the inputs' shape, or (N, M).
         """
         where = "Lime"
-        x = float_inputs(inputs, where)
-        base = baselines_like(baselines, x, where)
-        tgt = target_index(target, len(x), where)
-        masks = feature_masks(feature_mask, x, where)
+        x, base, tgt, masks = coalition_setup(inputs, baselines, target, feature_mask, where)
         n_samples = check_positive_int(n_samples, "n_samples", where, minimum=2)
         per_eval = check_positive_int(perturbations_per_eval, "perturbations_per_eval", where)
         rng = resolve_generator(seed)
@@ -93,11 +81,10 @@ class Lime:
         for i, (ids, m) in enumerate(masks):
             z = (rng.random((n_samples, m)) < 0.5).astype(np.int8)
             z[0] = 1  # the original input itself
-            inputs_i = coalition_inputs(z, x[i], base[i], ids)
-            t = None if tgt is None else np.full(n_samples, tgt[i], dtype=np.int64)
-            y = forward_selected(self.forward_func, inputs_i, t, where, per_eval)
-            rows.append(self._surrogate(z, y.astype(np.float64)))
-        return _spread(rows, masks, x, return_input_shape)
+            y = coalition_values(self.forward_func, z, x[i], base[i], ids,
+                                 None if tgt is None else tgt[i], where, per_eval)
+            rows.append(self._surrogate(z, y))
+        return spread(rows, masks, x, return_input_shape)
 
     def _surrogate(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Weighted ridge fit of y on z with an unpenalised intercept; returns the slopes."""

@@ -9,8 +9,8 @@ import numbers
 import numpy as np
 
 from glassbox.explain._common import (
+    Attribution,
     baselines_like,
-    check_model,
     check_positive_int,
     float_inputs,
     forward_selected,
@@ -32,7 +32,7 @@ def _shape_arg(value, ndim: int, name: str, where: str) -> tuple:
     return tuple(int(v) for v in value)
 
 
-class Occlusion:
+class Occlusion(Attribution):
     """Attribution of a region = the drop of the target output when the region is occluded.
 
     Each window position replaces a patch of `sliding_window_shapes` with the baseline; every
@@ -52,10 +52,6 @@ class Occlusion:
         >>> bool(((attr - model.weight.detach()).abs().max() < 1e-6).item())
         True
     """
-
-    def __init__(self, forward_func):
-        check_model(forward_func, "Occlusion")
-        self.forward_func = forward_func
 
     def attribute(self, inputs, sliding_window_shapes, strides=None, baselines=None,
                   target=None, perturbations_per_eval: int = 1):

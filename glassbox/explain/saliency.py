@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassbox.explain._common import check_model, float_inputs, gradients, target_index, wrap
+from glassbox.explain._common import Attribution, float_inputs, gradients, target_index, wrap
 
 __all__ = ["InputXGradient", "Saliency"]
 
 
-class Saliency:
+class Saliency(Attribution):
     """Saliency map (Simonyan et al., 2014): the gradient of the target output w.r.t. the input.
 
     Args:
@@ -25,10 +25,6 @@ class Saliency:
         >>> bool(((attr - model.weight[1].detach().abs()).abs().max() < 1e-6).item())
         True
     """
-
-    def __init__(self, forward_func):
-        check_model(forward_func, "Saliency")
-        self.forward_func = forward_func
 
     def attribute(self, inputs, target=None, abs: bool = True):
         """Gradient attributions.
@@ -47,7 +43,7 @@ class Saliency:
         return wrap(np.abs(grad) if abs else grad)
 
 
-class InputXGradient:
+class InputXGradient(Attribution):
     """Input times gradient: the first-order Taylor contribution of each input feature.
 
     Args:
@@ -64,10 +60,6 @@ class InputXGradient:
         >>> bool(((attr.sum(dim=1) - model(x)[:, 0].detach()).abs().max() < 1e-5).item())
         True
     """
-
-    def __init__(self, forward_func):
-        check_model(forward_func, "InputXGradient")
-        self.forward_func = forward_func
 
     def attribute(self, inputs, target=None):
         """x * d output / d x.

@@ -21,39 +21,12 @@ import math
 import numpy as np
 
 from glassbox.data.dataset import resolve_generator
-from glassbox.explain._common import (
-    baselines_like,
-    check_model,
-    check_positive_int,
-    float_inputs,
-    forward_selected,
-    target_index,
-    wrap,
-)
-from glassbox.explain._features import coalition_inputs, feature_masks
+from glassbox.explain._common import Attribution, check_model, check_positive_int
+from glassbox.explain._features import coalition_setup, coalition_values, spread
 
 __all__ = ["KernelShap", "exact_shapley"]
 
 MAX_EXACT_FEATURES = 16
-
-
-def _values(model, z, x_i, b_i, ids, t_i, where, per_eval):
-    """v(z) for every coalition row of z, evaluated in chunks of per_eval coalitions."""
-    inputs = coalition_inputs(z, x_i, b_i, ids)
-    tgt = None if t_i is None else np.full(len(z), t_i, dtype=np.int64)
-    return forward_selected(model, inputs, tgt, where, per_eval).astype(np.float64)
-
-
-def _spread(phi_rows: list, masks, x: np.ndarray, return_input_shape: bool):
-    """Per-example feature values -> attributions of the input's shape (or (N, M))."""
-    if return_input_shape:
-        out = np.stack([phi[ids] for phi, (ids, _) in zip(phi_rows, masks, strict=True)])
-        return wrap(out.astype(x.dtype))
-    sizes = {len(p) for p in phi_rows}
-    if len(sizes) != 1:
-        raise ValueError("return_input_shape=False needs the same number of features for every "
-                         "example")
-    return wrap(np.stack(phi_rows).astype(x.dtype))
 
 
 def exact_shapley(forward_func, inputs, baselines=None, target=None, feature_mask=None,
@@ -82,10 +55,7 @@ def exact_shapley(forward_func, inputs, baselines=None, target=None, feature_mas
     """
     where = "exact_shapley"
     check_model(forward_func, where)
-    x = float_inputs(inputs, where)
-    base = baselines_like(baselines, x, where)
-    tgt = target_index(target, len(x), where)
-    masks = feature_masks(feature_mask, x, where)
+    x, base, tgt, masks = coalition_setup(inputs, baselines, target, feature_mask, where)
     rows = []
     for i, (ids, m) in enumerate(masks):
         if m > MAX_EXACT_FEATURES:
@@ -93,7 +63,7 @@ def exact_shapley(forward_func, inputs, baselines=None, target=None, feature_mas
                              f"{MAX_EXACT_FEATURES} (group inputs with feature_mask) or KernelShap")
         codes = np.arange(2 ** m)
         z = ((codes[:, None] >> np.arange(m)[None, :]) & 1).astype(np.int8)  # (2^M, M)
-        v = _values(forward_func, z, x[i], base[i], ids, None if tgt is None else tgt[i],
+        v = coalition_values(forward_func, z, x[i], base[i], ids, None if tgt is None else tgt[i],
                     where, 4096)
         size = z.sum(axis=1)
         phi = np.zeros(m)
@@ -104,7 +74,7 @@ def exact_shapley(forward_func, inputs, baselines=None, target=None, feature_mas
                 / math.factorial(m)
             phi[j] = (w * (v[without | (1 << j)] - v[without])).sum()
         rows.append(phi)
-    return _spread(rows, masks, x, return_input_shape)
+    return spread(rows, masks, x, return_input_shape)
 
 
 def _kernel_coalitions(m: int, n_samples: int, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +134,7 @@ def _constrained_wls(z, y, w, total):
     return np.append(phi, total - phi.sum())
 
 
-class KernelShap:
+class KernelShap(Attribution):
     """Kernel SHAP: Shapley values estimated by a Shapley-kernel-weighted linear regression.
 
     Args:
@@ -179,10 +149,6 @@ class KernelShap:
         >>> KernelShap(f).attribute(gb.tensor([[1.0, 2.0, 3.0]]), n_samples=6, seed=0)
         tensor([[1., 1., 3.]])
     """
-
-    def __init__(self, forward_func):
-        check_model(forward_func, "KernelShap")
-        self.forward_func = forward_func
 
     def attribute(self, inputs, baselines=None, target=None, feature_mask=None,
                   n_samples: int = 25, perturbations_per_eval: int = 1024,
@@ -208,23 +174,20 @@ class KernelShap:
             Tensor of the inputs' shape, or (N, M).
         """
         where = "KernelShap"
-        x = float_inputs(inputs, where)
-        base = baselines_like(baselines, x, where)
-        tgt = target_index(target, len(x), where)
-        masks = feature_masks(feature_mask, x, where)
+        x, base, tgt, masks = coalition_setup(inputs, baselines, target, feature_mask, where)
         n_samples = check_positive_int(n_samples, "n_samples", where)
         per_eval = check_positive_int(perturbations_per_eval, "perturbations_per_eval", where)
         rng = resolve_generator(seed)
         rows = []
         for i, (ids, m) in enumerate(masks):
             t_i = None if tgt is None else tgt[i]
-            ends = _values(self.forward_func, np.stack([np.zeros(m, np.int8), np.ones(m, np.int8)]),
+            ends = coalition_values(self.forward_func, np.stack([np.zeros(m, np.int8), np.ones(m, np.int8)]),
                            x[i], base[i], ids, t_i, where, per_eval)
             total = ends[1] - ends[0]
             if m == 1:
                 rows.append(np.array([total]))
                 continue
             z, w = _kernel_coalitions(m, min(n_samples, 2 ** m - 2), rng)
-            y = _values(self.forward_func, z, x[i], base[i], ids, t_i, where, per_eval) - ends[0]
+            y = coalition_values(self.forward_func, z, x[i], base[i], ids, t_i, where, per_eval) - ends[0]
             rows.append(_constrained_wls(z, y, w, total))
-        return _spread(rows, masks, x, return_input_shape)
+        return spread(rows, masks, x, return_input_shape)

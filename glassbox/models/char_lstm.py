@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import glassbox.nn.functional as F
 from glassbox import nn
-from glassbox.autograd import no_grad
-from glassbox.models.gpt import _check_positive_int, _sample
+from glassbox.models._generate import next_token_loss, sample, sampling
+from glassbox.models.gpt import _check_positive_int
 from glassbox.tensor import Tensor, tensor
 
 
@@ -67,18 +66,11 @@ class CharLSTM(nn.Module):
         if idx.ndim != 2 or idx.dtype.kind not in "iu":
             raise ValueError(f"CharLSTM: expected idx of int token ids shaped (B, T), got "
                              f"{idx.dtype} {tuple(idx.shape)}")
-        B, T = idx.shape
         out, state = self.lstm(self.embed(idx), state)  # (B, T, hidden)
         logits = self.head(out)  # (B, T, vocab)
         loss = None
         if targets is not None:
-            if not isinstance(targets, Tensor):
-                targets = tensor(np.asarray(targets))
-            if tuple(targets.shape) != (B, T):
-                raise ValueError(f"CharLSTM: expected targets shaped {(B, T)} like idx, got "
-                                 f"{tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.reshape(B * T, self.vocab_size),
-                                   targets.reshape(B * T))
+            loss = next_token_loss("CharLSTM", logits, targets, self.vocab_size)
         return logits, loss, state
 
     def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k=None,
@@ -88,24 +80,16 @@ class CharLSTM(nn.Module):
         Args are as GPT.generate (temperature 0 is greedy; top_k/top_p filter; seed makes
         it reproducible). Returns (B, T + max_new_tokens) int64.
         """
-        from glassbox import backend
-
         if not isinstance(idx, Tensor):
             idx = tensor(np.asarray(idx))
-        rng = np.random.default_rng(seed) if seed is not None else backend.default_generator()
         out = idx.numpy().astype(np.int64)
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                logits, _, state = self(tensor(out))
-                for i in range(int(max_new_tokens)):
-                    nxt = _sample(logits.numpy()[:, -1, :], temperature, top_k, top_p, rng)
-                    out = np.concatenate([out, nxt[:, None]], axis=1)
-                    if i + 1 < max_new_tokens:
-                        logits, _, state = self(tensor(nxt[:, None]), state=state)
-        finally:
-            self.train(was_training)
+        with sampling(self, seed) as rng:
+            logits, _, state = self(tensor(out))
+            for i in range(int(max_new_tokens)):
+                nxt = sample(logits.numpy()[:, -1, :], temperature, top_k, top_p, rng)
+                out = np.concatenate([out, nxt[:, None]], axis=1)
+                if i + 1 < max_new_tokens:
+                    logits, _, state = self(tensor(nxt[:, None]), state=state)
         return tensor(out)
 
     def extra_repr(self) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 import glassbox.nn.functional as F
 from glassbox import nn
-from glassbox.autograd import no_grad
+from glassbox.models._generate import next_token_loss, sample, sampling
 from glassbox.nn import init
 from glassbox.ops.shape import cat
 from glassbox.tensor import Tensor, tensor
@@ -265,7 +265,7 @@ class GPT(nn.Module):
             (logits, loss), or (logits, loss, attentions) with return_attention.
         """
         idx = self._check_idx(idx)
-        B, T = idx.shape
+        T = idx.shape[1]
         pos = tensor(np.arange(T))
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))  # (B, T, C) + (T, C)
         attentions = []
@@ -278,12 +278,7 @@ class GPT(nn.Module):
         logits = self.head(self.ln_f(x))  # (B, T, vocab)
         loss = None
         if targets is not None:
-            if not isinstance(targets, Tensor):
-                targets = tensor(np.asarray(targets))
-            if tuple(targets.shape) != (B, T):
-                raise ValueError(f"GPT: expected targets shaped {(B, T)} like idx, got "
-                                 f"{tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.view(B * T, self.vocab_size), targets.reshape(B * T))
+            loss = next_token_loss("GPT", logits, targets, self.vocab_size)
         return (logits, loss, attentions) if return_attention else (logits, loss)
 
     def configure_optimizer(self, lr: float = 3e-4, weight_decay: float = 0.1,
@@ -358,59 +353,24 @@ class GPT(nn.Module):
             raise ValueError(f"GPT.generate: top_k must be a positive int, got {top_k!r}")
         if top_p is not None and not 0.0 < top_p <= 1.0:
             raise ValueError(f"GPT.generate: top_p must be in (0, 1], got {top_p!r}")
-        from glassbox import backend
-
-        rng = np.random.default_rng(seed) if seed is not None else backend.default_generator()
         out = idx.numpy().astype(np.int64)
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                caches = None
-                for _ in range(int(max_new_tokens)):
-                    T = out.shape[1]
-                    if use_cache and T <= self.context:
-                        if caches is None:  # the prompt: every position at once
-                            caches = [{} for _ in self.blocks]
-                            logits = self._step_logits(tensor(out), caches, 0)
-                        else:  # one new position against the cache
-                            logits = self._step_logits(tensor(out[:, -1:]), caches, T - 1)
-                    else:
-                        window = tensor(out[:, -self.context:])
-                        logits = self(window)[0].numpy()[:, -1, :]
-                    nxt = _sample(logits, temperature, top_k, top_p, rng)
-                    out = np.concatenate([out, nxt[:, None]], axis=1)
-        finally:
-            self.train(was_training)
+        with sampling(self, seed) as rng:
+            caches = None
+            for _ in range(int(max_new_tokens)):
+                T = out.shape[1]
+                if use_cache and T <= self.context:
+                    if caches is None:  # the prompt: every position at once
+                        caches = [{} for _ in self.blocks]
+                        logits = self._step_logits(tensor(out), caches, 0)
+                    else:  # one new position against the cache
+                        logits = self._step_logits(tensor(out[:, -1:]), caches, T - 1)
+                else:
+                    window = tensor(out[:, -self.context:])
+                    logits = self(window)[0].numpy()[:, -1, :]
+                nxt = sample(logits, temperature, top_k, top_p, rng)
+                out = np.concatenate([out, nxt[:, None]], axis=1)
         return tensor(out)
 
     def extra_repr(self) -> str:
         return (f"vocab_size={self.vocab_size}, context={self.context}, n_layer={self.n_layer}, "
                 f"n_head={self.n_head}, d_model={self.d_model}, tie_weights={self.tie_weights}")
-
-
-def _sample(logits: np.ndarray, temperature: float, top_k, top_p, rng) -> np.ndarray:
-    """One token id per row of `logits` (B, V), after temperature, top-k and top-p filtering."""
-    logits = logits.astype(np.float64)
-    if temperature == 0:
-        return logits.argmax(axis=-1)
-    logits = logits / temperature
-    V = logits.shape[-1]
-    if top_k is not None and top_k < V:
-        kth = np.sort(logits, axis=-1)[:, V - top_k][:, None]  # the k-th largest per row
-        logits = np.where(logits < kth, -np.inf, logits)
-    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probs /= probs.sum(axis=-1, keepdims=True)
-    if top_p is not None and top_p < 1.0:
-        order = np.argsort(-probs, axis=-1, kind="stable")
-        sorted_p = np.take_along_axis(probs, order, axis=-1)
-        # keep a token if the mass before it is still < top_p (the most likely always stays)
-        keep_sorted = (np.cumsum(sorted_p, axis=-1) - sorted_p) < top_p
-        keep = np.zeros_like(keep_sorted)
-        np.put_along_axis(keep, order, keep_sorted, axis=-1)
-        probs = np.where(keep, probs, 0.0)
-        probs /= probs.sum(axis=-1, keepdims=True)
-    u = rng.random(probs.shape[0])[:, None]  # inverse-CDF sampling, one uniform per row
-    choice = (np.cumsum(probs, axis=-1) < u).sum(axis=-1)
-    last = V - 1 - np.argmax(probs[:, ::-1] > 0, axis=-1)  # rounding can leave u past the end
-    return np.minimum(choice, last)

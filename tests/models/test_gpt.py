@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 
 import glassbox as gb
 from glassbox.models import GPT
-from glassbox.models.gpt import _sample
+from glassbox.models._generate import sample as _sample
 
 V, CTX, L, H, D = 23, 12, 2, 2, 16
 

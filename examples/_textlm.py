@@ -170,3 +170,44 @@ def load_note() -> str:
         return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     except OSError:
         return "load average unknown"
+
+
+def lm_loss(model, x, y):
+    """The training loss of a language model that returns (logits, loss, ...) given targets."""
+    return model(x, targets=y)[1]
+
+
+def add_common_args(ap, out: str) -> None:
+    """The command-line options both examples take (data size, seed, output folder)."""
+    ap.add_argument("--eval-every", type=int, default=None)
+    ap.add_argument("--chars", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=out)
+
+
+def load_seeded(args):
+    """Seed glassbox, load the text and say how much there is: (tok, train_ids, val_ids)."""
+    gb.manual_seed(args.seed)
+    tok, train_ids, val_ids = load_text(args.chars)
+    print(f"text: {len(train_ids):,} train / {len(val_ids):,} validation characters, "
+          f"vocabulary {tok.vocab_size}")
+    return tok, train_ids, val_ids
+
+
+def report_sample_save(model, tok, hist: dict, args, sample_len: int, title: str,
+                       note: str = "") -> None:
+    """Print the run's timing and losses, a sample after "def ", and write the outputs."""
+    print(f"done: {hist['steps']} steps in {hist['wall_s']:.1f} s "
+          f"({hist['train_s_per_100_steps']:.2f} s per 100 training steps; {load_note()})")
+    print(f"final validation loss {hist['val_loss'][-1]:.4f} nats/char "
+          f"(best {min(hist['val_loss']):.4f})")
+
+    t0 = time.perf_counter()
+    prompt = gb.tensor(tok.encode("def ")[None, :])
+    sample = model.generate(prompt, sample_len, temperature=0.8, top_k=40, seed=args.seed)
+    print(f"--- sample ({sample_len} tokens, {time.perf_counter() - t0:.1f} s{note}) ---")
+    print(tok.decode(sample[0]))
+    print("---")
+    out = Path(args.out)
+    save_outputs(out, model, tok, hist, title)
+    print(f"wrote {out}/model.safetensors, tokenizer.json, history.json, loss.png")

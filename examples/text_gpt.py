@@ -13,18 +13,12 @@ model.safetensors, tokenizer.json, history.json and loss.png.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import glassbox as gb
 from glassbox.models import GPT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _textlm
-
-
-def gpt_loss(model, x, y):
-    return model(x, targets=y)[1]
 
 
 def main(argv=None):
@@ -37,10 +31,7 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=None)
     ap.add_argument("--schedule", choices=["cosine", "constant"], default=None)
     ap.add_argument("--dropout", type=float, default=0.0)
-    ap.add_argument("--eval-every", type=int, default=None)
-    ap.add_argument("--chars", type=int, default=1_000_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs/text_gpt")
+    _textlm.add_common_args(ap, out="runs/text_gpt")
     args = ap.parse_args(argv)
 
     cfg = {"n_layer": 4, "n_head": 4, "d_model": 128, "context": 64}
@@ -65,10 +56,7 @@ def main(argv=None):
         steps, minutes = args.steps, args.minutes
     eval_every = args.eval_every or eval_every
 
-    gb.manual_seed(args.seed)
-    tok, train_ids, val_ids = _textlm.load_text(args.chars)
-    print(f"text: {len(train_ids):,} train / {len(val_ids):,} validation characters, "
-          f"vocabulary {tok.vocab_size}")
+    tok, train_ids, val_ids = _textlm.load_seeded(args)
     model = GPT(tok.vocab_size, dropout=args.dropout, **cfg)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"GPT {cfg}: {n_params:,} parameters (head tied to the token embedding)")
@@ -77,24 +65,12 @@ def main(argv=None):
     print(f"lr {lr} ({schedule}, warmup {warmup}), steps {steps}, minutes {minutes}; "
           f"{_textlm.load_note()}")
     hist = _textlm.train_loop(
-        model, opt, gpt_loss, train_ids, val, batch=batch, seq=cfg["context"], max_steps=steps,
+        model, opt, _textlm.lm_loss, train_ids, val, batch=batch, seq=cfg["context"], max_steps=steps,
         minutes=minutes, lr=lr, warmup=warmup, schedule=schedule, eval_every=eval_every,
         clip=clip, seed=args.seed)
     hist.update(config=cfg, lr=lr, schedule=schedule, load=_textlm.load_note())
-    print(f"done: {hist['steps']} steps in {hist['wall_s']:.1f} s "
-          f"({hist['train_s_per_100_steps']:.2f} s per 100 training steps; {_textlm.load_note()})")
-    print(f"final validation loss {hist['val_loss'][-1]:.4f} nats/char "
-          f"(best {min(hist['val_loss']):.4f})")
-
-    t0 = time.perf_counter()
-    prompt = gb.tensor(tok.encode("def ")[None, :])
-    sample = model.generate(prompt, sample_len, temperature=0.8, top_k=40, seed=args.seed)
-    print(f"--- sample ({sample_len} tokens, {time.perf_counter() - t0:.1f} s, kv-cache) ---")
-    print(tok.decode(sample[0]))
-    print("---")
-    out = Path(args.out)
-    _textlm.save_outputs(out, model, tok, hist, f"GPT {cfg} on stdlib text")
-    print(f"wrote {out}/model.safetensors, tokenizer.json, history.json, loss.png")
+    _textlm.report_sample_save(model, tok, hist, args, sample_len, f"GPT {cfg} on stdlib text",
+                               note=", kv-cache")
     return hist
 
 

@@ -12,7 +12,6 @@ the validation loss in nats/char against steps and wall time, prints a sample, a
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import glassbox as gb
@@ -22,20 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _textlm
 
 
-def lstm_loss(model, x, y):
-    return model(x, targets=y)[1]
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--fast", action="store_true", help="tiny model, few steps (for tests)")
     ap.add_argument("--minutes", type=float, default=None, help="time budget (cosine lr)")
     ap.add_argument("--steps", type=int, default=None, help="step budget (default 200)")
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--eval-every", type=int, default=None)
-    ap.add_argument("--chars", type=int, default=1_000_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="runs/text_lstm")
+    _textlm.add_common_args(ap, out="runs/text_lstm")
     args = ap.parse_args(argv)
 
     embed, hidden, seq, batch, eval_batches, sample_len = 64, 256, 64, 32, 20, 400
@@ -50,10 +42,7 @@ def main(argv=None):
         args.chars = min(args.chars, 20_000)
     eval_every = args.eval_every or eval_every
 
-    gb.manual_seed(args.seed)
-    tok, train_ids, val_ids = _textlm.load_text(args.chars)
-    print(f"text: {len(train_ids):,} train / {len(val_ids):,} validation characters, "
-          f"vocabulary {tok.vocab_size}")
+    tok, train_ids, val_ids = _textlm.load_seeded(args)
     model = CharLSTM(tok.vocab_size, embed=embed, hidden=hidden)
     print(f"CharLSTM(embed {embed}, hidden {hidden}): "
           f"{sum(p.numel() for p in model.parameters()):,} parameters")
@@ -62,24 +51,12 @@ def main(argv=None):
     print(f"Adam lr {args.lr} ({schedule}), steps {steps}, minutes {minutes}; "
           f"{_textlm.load_note()}")
     hist = _textlm.train_loop(
-        model, opt, lstm_loss, train_ids, val, batch=batch, seq=seq, max_steps=steps,
+        model, opt, _textlm.lm_loss, train_ids, val, batch=batch, seq=seq, max_steps=steps,
         minutes=minutes, lr=args.lr, warmup=0, schedule=schedule, eval_every=eval_every,
         clip=None, seed=args.seed)
     hist.update(config={"embed": embed, "hidden": hidden}, lr=args.lr, load=_textlm.load_note())
-    print(f"done: {hist['steps']} steps in {hist['wall_s']:.1f} s "
-          f"({hist['train_s_per_100_steps']:.2f} s per 100 training steps; {_textlm.load_note()})")
-    print(f"final validation loss {hist['val_loss'][-1]:.4f} nats/char "
-          f"(best {min(hist['val_loss']):.4f})")
-
-    t0 = time.perf_counter()
-    prompt = gb.tensor(tok.encode("def ")[None, :])
-    sample = model.generate(prompt, sample_len, temperature=0.8, top_k=40, seed=args.seed)
-    print(f"--- sample ({sample_len} tokens, {time.perf_counter() - t0:.1f} s) ---")
-    print(tok.decode(sample[0]))
-    print("---")
-    out = Path(args.out)
-    _textlm.save_outputs(out, model, tok, hist, f"CharLSTM(embed {embed}, hidden {hidden})")
-    print(f"wrote {out}/model.safetensors, tokenizer.json, history.json, loss.png")
+    _textlm.report_sample_save(model, tok, hist, args, sample_len,
+                               f"CharLSTM(embed {embed}, hidden {hidden})")
     return hist
 
 

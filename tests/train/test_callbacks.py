@@ -21,28 +21,7 @@ from glassbox.train import (
     ProgressBar,
     Trainer,
 )
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return gb.data.datasets.digits()
-
-
-def _weights(model):
-    return {k: v._data.copy() for k, v in model.state_dict().items()}
-
-
-def _same(a, b) -> bool:
-    return a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
-
-
-class RecordWeights(Callback):
-    def __init__(self):
-        super().__init__()
-        self.by_epoch = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.by_epoch[epoch] = _weights(self.model)
+from tests.train.helpers import RecordWeights, same_weights, weights_of
 
 
 class Score(Callback):
@@ -80,8 +59,8 @@ def test_early_stopping_stops_after_patience_and_restores_best_weights(digits):
     # best at epoch index 3; epochs 4 and 5 do not improve -> stop after epoch index 5
     assert history.epoch == [0, 1, 2, 3, 4, 5]
     assert stopper.stopped_epoch == 5 and stopper.best_epoch == 3 and stopper.best == 2.5
-    assert _same(_weights(trainer.model), record.by_epoch[3])
-    assert not _same(_weights(trainer.model), record.by_epoch[5])
+    assert same_weights(weights_of(trainer.model), record.by_epoch[3])
+    assert not same_weights(weights_of(trainer.model), record.by_epoch[5])
 
 
 def test_early_stopping_on_real_val_loss_ends_with_best_epoch_weights(digits):
@@ -95,7 +74,7 @@ def test_early_stopping_on_real_val_loss_ends_with_best_epoch_weights(digits):
     best = int(np.argmin(val_loss))
     assert len(val_loss) < 40, "expected training to stop early"
     assert len(val_loss) == best + 4  # patience 3 after the best epoch
-    assert _same(_weights(trainer.model), record.by_epoch[best])
+    assert same_weights(weights_of(trainer.model), record.by_epoch[best])
 
 
 def test_early_stopping_min_delta_mode_and_no_restore(digits):
@@ -107,7 +86,7 @@ def test_early_stopping_min_delta_mode_and_no_restore(digits):
     history = trainer.fit(_small(digits), epochs=6, verbose=0,
                           callbacks=[Score([0.3, 0.5, 0.55, 0.58, 0.9, 1.0]), record, stopper])
     assert history.epoch == [0, 1, 2, 3]
-    assert _same(_weights(trainer.model), record.by_epoch[3])  # the last weights, kept
+    assert same_weights(weights_of(trainer.model), record.by_epoch[3])  # the last weights, kept
 
 
 def test_early_stopping_auto_mode():
@@ -163,7 +142,7 @@ def test_model_checkpoint_writes_only_on_improvement(digits, tmp_path):
         ckpt = gb.load_checkpoint(tmp_path / name)
         assert ckpt["epoch"] == epoch
         weights = {k: v._data for k, v in ckpt["model"].items()}
-        assert _same(weights, record.by_epoch[epoch - 1])
+        assert same_weights(weights, record.by_epoch[epoch - 1])
         assert len(ckpt["history"]["loss"]) == epoch  # the history up to that epoch
     assert checkpoint.best == 1.0 and checkpoint.last_saved.endswith("ckpt-04.safetensors")
 
@@ -180,10 +159,10 @@ def test_model_checkpoint_one_file_best_only_and_every_epoch(digits, tmp_path):
     best_epoch = int(np.argmax(history.history["val_accuracy"]))  # first of equal maxima
     ckpt = gb.load_checkpoint(tmp_path / "best.safetensors")
     assert ckpt["epoch"] == best_epoch + 1
-    assert _same({k: v._data for k, v in ckpt["model"].items()}, record.by_epoch[best_epoch])
+    assert same_weights({k: v._data for k, v in ckpt["model"].items()}, record.by_epoch[best_epoch])
     assert gb.load_checkpoint(tmp_path / "last.safetensors")["epoch"] == 5
     loaded = {k: v._data for k, v in gb.load(tmp_path / "w.safetensors").items()}
-    assert _same(loaded, record.by_epoch[4])
+    assert same_weights(loaded, record.by_epoch[4])
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
 
 

@@ -13,34 +13,11 @@ import glassbox.nn as nn
 import glassbox.nn.functional as F
 from glassbox.data import DataLoader, TensorDataset
 from glassbox.train import Callback, History, Trainer
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return gb.data.datasets.digits()
+from tests.train.helpers import RecordWeights, same_weights, weights_of
 
 
 def _mlp():
     return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-
-
-def _weights(model):
-    return {k: v._data.copy() for k, v in model.state_dict().items()}
-
-
-def _same(a, b) -> bool:
-    return a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)
-
-
-class RecordWeights(Callback):
-    """Keeps a copy of the weights at the end of every epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.by_epoch = {}
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.by_epoch[epoch] = _weights(self.model)
 
 
 def test_fits_digits_to_90_percent_in_seconds(digits):
@@ -114,10 +91,10 @@ def test_accepts_dataset_dataloader_tensors_and_arrays(digits):
                               shuffle=True)
         trainer = Trainer(model, F.cross_entropy, gb.optim.SGD(model.parameters(), lr=0.1))
         trainer.fit(data, epochs=2, verbose=0)
-        results[name] = _weights(model)
+        results[name] = weights_of(model)
     # the same seed gives the same run whichever form the data comes in
     for name in ("tensors", "dataset", "loader"):
-        assert _same(results[name], results["arrays"]), name
+        assert same_weights(results[name], results["arrays"]), name
 
 
 def test_float64_arrays_train_in_float32(digits):
@@ -180,7 +157,7 @@ def test_nan_loss_stops_names_epoch_and_step_and_restores_last_good_weights(digi
     assert trainer.stop_training and history.stop_reason == message
     assert len(history.epoch) == 1  # the broken epoch is not recorded
     # the weights are those at the end of epoch 1, the last good state
-    assert _same(_weights(model), record.by_epoch[0])
+    assert same_weights(weights_of(model), record.by_epoch[0])
 
 
 def test_diverging_training_names_the_first_non_finite_parameter():
@@ -188,7 +165,7 @@ def test_diverging_training_names_the_first_non_finite_parameter():
     y = np.zeros((8, 1), dtype=np.float32)
     gb.manual_seed(0)
     model = nn.Sequential(nn.Linear(1, 1))
-    start = _weights(model)
+    start = weights_of(model)
     trainer = Trainer(model, F.mse_loss, gb.optim.SGD(model.parameters(), lr=1e31), metrics=())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -198,7 +175,7 @@ def test_diverging_training_names_the_first_non_finite_parameter():
     assert "epoch 1/3, step 2/2" in messages[0]
     assert "First non-finite parameter: '0.weight'" in messages[0]
     assert history.epoch == []
-    assert _same(_weights(model), start)  # restored to the start of epoch 1
+    assert same_weights(weights_of(model), start)  # restored to the start of epoch 1
     assert np.isfinite(model[0].weight._data).all()
 
 
@@ -270,13 +247,13 @@ def test_non_finite_weights_after_the_last_step_of_an_epoch_are_caught():
     y = np.zeros((8, 1), dtype=np.float32)
     gb.manual_seed(0)
     model = nn.Linear(1, 1)
-    start = _weights(model)
+    start = weights_of(model)
     trainer = Trainer(model, F.mse_loss, gb.optim.SGD(model.parameters(), lr=1e31), metrics=())
     with np.errstate(over="ignore", invalid="ignore"), pytest.warns(
             RuntimeWarning, match=r"non-finite during epoch 1/3.*'weight'"):
         history = trainer.fit((x, y), epochs=3, batch_size=8, verbose=0)
     assert history.epoch == []
-    assert _same(_weights(model), start)
+    assert same_weights(weights_of(model), start)
 
 
 def _resumable_run(digits, epochs, callbacks=(), resume_from=None):
@@ -302,7 +279,7 @@ def test_resume_from_a_checkpoint_written_mid_epoch(digits, tmp_path, batch):
     full, full_history = _resumable_run(digits, 3, callbacks=[SaveMidEpoch()])
     assert gb.load_checkpoint(path)["epoch"] == 1
     resumed, history = _resumable_run(digits, 3, resume_from=path)
-    assert _same(_weights(resumed), _weights(full))
+    assert same_weights(weights_of(resumed), weights_of(full))
     assert history.epoch == [0, 1, 2]
     assert history.history == full_history.history  # the interrupted epoch's logs are whole
 
@@ -313,5 +290,5 @@ def test_resume_after_the_last_epoch_trains_no_more(digits, tmp_path):
     path = tmp_path / "last.safetensors"
     full, history = _resumable_run(digits, 2, [ModelCheckpoint(path, save_best_only=False)])
     resumed, again = _resumable_run(digits, 2, resume_from=path)
-    assert _same(_weights(resumed), _weights(full))
+    assert same_weights(weights_of(resumed), weights_of(full))
     assert again.history == history.history

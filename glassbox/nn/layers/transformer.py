@@ -34,7 +34,27 @@ def _activation(layer: str, activation):
 
 
 class _Block(Module):
-    """Shared parts: config kept for cloning, the feed-forward branch."""
+    """Shared parts: the attention modules, config kept for cloning, the feed-forward branch.
+
+    `attentions` names the MultiheadAttention attributes in registration order ("self_attn",
+    then "multihead_attn" for the decoder); each gets a LayerNorm and a dropout, and the
+    feed-forward branch one more of each.
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                 batch_first, norm_first, bias, device, dtype, attentions):
+        super().__init__()
+        check.float_dtype(type(self).__name__, dtype, device)
+        for attr in attentions:
+            setattr(self, attr, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                   batch_first=batch_first, dtype=dtype))
+        self._setup(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                    batch_first, norm_first, bias, dtype, len(attentions) + 1)
+
+    def _sa(self, x, mask, kpm, is_causal):
+        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
+                             is_causal=is_causal)[0]
+        return self.dropout1(out)
 
     def _setup(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                batch_first, norm_first, bias, dtype, n_norms):
@@ -104,17 +124,8 @@ class TransformerEncoderLayer(_Block):
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None):
-        super().__init__()
-        check.float_dtype(type(self).__name__, dtype, device)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self._setup(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                    batch_first, norm_first, bias, dtype, 2)
-
-    def _sa(self, x, mask, kpm, is_causal):
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
-                             is_causal=is_causal)[0]
-        return self.dropout1(out)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype, ("self_attn",))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         x = src
@@ -152,19 +163,9 @@ class TransformerDecoderLayer(_Block):
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None):
-        super().__init__()
-        check.float_dtype(type(self).__name__, dtype, device)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self._setup(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                    batch_first, norm_first, bias, dtype, 3)
-
-    def _sa(self, x, mask, kpm, is_causal):
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
-                             is_causal=is_causal)[0]
-        return self.dropout1(out)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype,
+                         ("self_attn", "multihead_attn"))
 
     def _mha(self, x, mem, mask, kpm, is_causal):
         out = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=kpm,

@@ -391,7 +391,8 @@ class _CellBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _step(self, input, hx):
+    def forward(self, input, hx=None):
+        """One step of the cell's mode (RNN_TANH/RNN_RELU, LSTM or GRU); see the subclass."""
         name = type(self).__name__
         if not isinstance(input, Tensor) or input.ndim not in (1, 2) or (
                 input.shape[-1] != self.input_size):
@@ -457,10 +458,6 @@ class RNNCell(_CellBase):
                          dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
-        return self._step(input, hx)
-
-
 class LSTMCell(_CellBase):
     """One LSTM step (gates i, f, g, o), as torch.nn.LSTMCell; returns (h', c').
 
@@ -484,10 +481,6 @@ class LSTMCell(_CellBase):
                  dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
 
-    def forward(self, input, hx=None):
-        return self._step(input, hx)
-
-
 class GRUCell(_CellBase):
     """One GRU step (gates r, z, n), as torch.nn.GRUCell.
 
@@ -508,6 +501,3 @@ class GRUCell(_CellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
                  dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
-
-    def forward(self, input, hx=None):
-        return self._step(input, hx)

@@ -133,6 +133,12 @@ def _pad_pairs(padding, kernel_size, dilation) -> list:
 class _Conv(_ConvNd):
     """A (non-transposed) convolution of any of 1 or 2 spatial dims."""
 
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0,
+                         groups, bias, padding_mode, device, dtype)
+
     def forward(self, input):
         self._check_input(input)
         conv = F.conv1d if self._n == 1 else F.conv2d
@@ -177,12 +183,6 @@ class Conv1d(_Conv):
 
     _n = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0,
-                         groups, bias, padding_mode, device, dtype)
-
 
 class Conv2d(_Conv):
     """A 2-D convolution over an input of shape (N, C_in, H, W).
@@ -220,12 +220,6 @@ class Conv2d(_Conv):
     """
 
     _n = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0,
-                         groups, bias, padding_mode, device, dtype)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -422,7 +422,9 @@ def main():
         print(f"{res.workload}: first loss glassbox {res.first_loss_glassbox:.5f} "
               f"torch {res.first_loss_torch:.5f}; ratio {row['ratio_median']:.2f}", flush=True)
     print_table(rows, peak)
-    write_json(rows, peak, args.json, load_average=load)
+    end_load = os.getloadavg()
+    print(f"load average at the end {end_load[0]:.2f} {end_load[1]:.2f} {end_load[2]:.2f}")
+    write_json(rows, peak, args.json, load_average=load, load_average_end=end_load)
     print(f"results written to {args.json}")
 
 

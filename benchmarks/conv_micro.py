@@ -4,10 +4,10 @@
 
 W2 (shared/WORKLOADS.md) at batch 64 on 28x28 MNIST-sized inputs: Conv2d(1,16,3,p1) -
 MaxPool2d(2) - Conv2d(16,32,3,p1) - MaxPool2d(2), each layer alone and the whole stack (with
-ReLUs, as in W2). Forward and backward are timed separately in the same repetition: forward
-with the graph recorded, then backward from a fixed upstream gradient. glassbox and torch
-alternate (order flipped every repetition); the ratio glassbox/torch is the median of the
-per-repetition ratios (lower is faster). The first conv's input does not require grad (it is
+ReLUs, as in W2). Forward and backward are timed separately in the same run: forward with
+the graph recorded, then backward from a fixed upstream gradient. glassbox and torch take turns
+in blocks of runs (see `bench`); the ratio glassbox/torch is the median over rounds of the
+ratio of block medians (lower is faster). The first conv's input does not require grad (it is
 the data), so its backward is the weight and bias gradients only, as in training.
 """
 
@@ -81,29 +81,31 @@ def _run_once(side, case, arrays, upstream):
     return t1 - t0, t2 - t1
 
 
-def bench(case, repeats, rng):
+def bench(case, repeats, rng, block=5):
+    """Rounds of `block` timed runs per framework (after one untimed run), alternating
+    which goes first. Blocks rather than single runs, because torch's OpenMP threads keep
+    spinning for a while after torch returns and would slow whichever NumPy code ran next,
+    which a training loop (many steps of one framework) does not see."""
     arrays = _inputs(case, rng)
     with torch.no_grad():
         out_shape = case["fn_of"](TF)(*[torch.tensor(a) for a in arrays]).shape
     upstream = rng.standard_normal(tuple(out_shape)).astype(np.float32)
-    times = {"glassbox": [], "torch": []}
-    for side in times:  # warm-up
-        for _ in range(3):
-            _run_once(side, case, arrays, upstream)
-    for r in range(repeats):
+    rounds = {"glassbox": [], "torch": []}  # per round: per-phase medians of the block
+    for r in range(max(1, repeats // block)):
         order = ("glassbox", "torch") if r % 2 == 0 else ("torch", "glassbox")
         for side in order:
-            times[side].append(_run_once(side, case, arrays, upstream))
+            _run_once(side, case, arrays, upstream)  # warm-up after the switch
+            runs = [_run_once(side, case, arrays, upstream) for _ in range(block)]
+            rounds[side].append(tuple(
+                statistics.median(phase) for phase in ([f for f, _ in runs], [b for _, b in runs],
+                                                       [f + b for f, b in runs])
+            ))
     row = {"name": case["name"]}
-    for phase, k in (("fwd", 0), ("bwd", 1)):
-        g = [t[k] for t in times["glassbox"]]
-        t = [t[k] for t in times["torch"]]
+    for k, phase in enumerate(("fwd", "bwd", "total")):
+        g = [t[k] for t in rounds["glassbox"]]
+        t = [t[k] for t in rounds["torch"]]
         row[phase] = (statistics.median(g), statistics.median(t),
                       statistics.median(a / b for a, b in zip(g, t)))
-    g = [a + b for a, b in times["glassbox"]]
-    t = [a + b for a, b in times["torch"]]
-    row["total"] = (statistics.median(g), statistics.median(t),
-                    statistics.median(a / b for a, b in zip(g, t)))
     return row
 
 
@@ -113,7 +115,7 @@ def main():
     parser.add_argument("--only", default="", help="substring of the case names to run")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"{THREADS} threads; times in ms (median); ratio = glassbox / torch, median of pairs")
+    print(f"{THREADS} threads; times in ms (median); ratio = glassbox / torch, median of rounds")
     head = f"{'case':<24}" + "".join(f"{p + ' gb':>9}{p + ' pt':>9}{'ratio':>7}"
                                        for p in ("fwd", "bwd", "f+b"))
     print(head)

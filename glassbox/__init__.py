@@ -59,16 +59,17 @@ from glassbox.tensor import (
     zeros_like,
 )
 
-from glassbox import nn  # noqa: E402,F401  (after the ops: nn builds on them)
+# The floors above the ops, in import order (each builds on the ones before it).
+from glassbox import nn  # noqa: E402,F401
+from glassbox import optim  # noqa: E402,F401
+from glassbox import io  # noqa: E402,F401  (safetensors is imported only when a file is used)
+from glassbox import train  # noqa: E402,F401
+from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401
+from glassbox.nn.summary import summary  # noqa: E402,F401
+from glassbox.profiler import profile  # noqa: E402,F401
 
 # PyTorch's dtype aliases (they shadow the builtins only inside this namespace, as in torch)
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
-from glassbox import optim  # noqa: E402,F401  (after nn: optimizers update its parameters)
-from glassbox.nn.summary import summary  # noqa: E402,F401  (gb.summary(model, input_shape))
-from glassbox import io  # noqa: E402,F401  (safetensors save/load; the library loads lazily)
-from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401
-from glassbox import train  # noqa: E402,F401  (Trainer, callbacks, metrics)
-from glassbox.profiler import profile  # noqa: E402,F401  (time and FLOPs per op type)

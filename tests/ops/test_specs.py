@@ -61,7 +61,7 @@ def _check_parity(spec, case, dtype, seed, noncontiguous=False):
         assert gg.shape == tuple(tg.shape)
         assert gg.dtype == ga.dtype
         np.testing.assert_allclose(
-            to_numpy(gg), to_numpy(tg), atol=atol * 10, rtol=rtol * 10,
+            to_numpy(gg), to_numpy(tg), atol=atol, rtol=rtol,
             err_msg=f"{spec.name} gradient of input {k}",
         )
 

@@ -6,8 +6,9 @@ N = 1, as views. Semantics (shapes, defaults, ties, error classes) follow torch.
 Convolution is one GEMM per layer (one per group) over a column matrix `cols` of shape
 (G, Cg*kh*kw [+1], M): row (c, ki, kj) holds input channel c shifted by kernel offset (ki, kj),
 one column per output position. The result (G, Og, M) is the output in channel-major memory
-order (C, N, H, W); the returned (N, C, H, W) tensor is a transposed view of it, never copied.
-Elementwise ops keep that memory order, and the VJPs below accept any order. When a bias is
+order (C, N, H, W); it is copied once into a contiguous (N, C, H, W) array, as torch returns,
+so that `.view(n, -1)` after a conv, a pool or an activation works as it does in torch (a
+transposed view saved that copy, but broke ported code). The VJPs below accept any order. When a bias is
 given, `cols` gets a row of ones and the weight matrix the bias as a column, so the GEMM adds
 the bias and the weight-gradient GEMM also yields the bias gradient (no extra passes).
 
@@ -433,7 +434,8 @@ class Conv(Function):
         out = _bmm(wm, cols)  # (G, Og, M)
         self.cols = cols if needs[1] else None  # reused for the weight (and bias) gradient
         self.wm = wm if needs[0] else None
-        return geom.to_output(out).reshape(out_shape)
+        # (N, C, H, W) contiguous, as torch's output (see the module docstring)
+        return np.ascontiguousarray(geom.to_output(out)).reshape(out_shape)
 
     def backward(self, grad):
         geom, needs = self.geom, self.needs_input_grad
@@ -469,7 +471,8 @@ class ConvTranspose(Function):
         wm = w.reshape(w4).reshape(g, geom.o // g, -1)  # (G, Cin_g, Cout_g*kh*kw)
         xm = geom.from_output(x.reshape(x4))  # (G, Cin_g, M)
         wt = np.ascontiguousarray(wm.transpose(0, 2, 1))
-        out = geom.col2im(_bmm(wt, xm))  # (N, Cout, Hout, Wout), a view of a fresh buffer
+        # (N, Cout, Hout, Wout), made contiguous as torch's output (see the module docstring)
+        out = np.ascontiguousarray(geom.col2im(_bmm(wt, xm)))
         if b is not None:
             out += b.reshape(-1, 1, 1)
         self.has_bias = b is not None

@@ -314,3 +314,14 @@ def test_max_pool_without_grad_matches_torch():
     with gb.no_grad():
         out = F.max_pool2d(gb.tensor(x), 3, stride=2, padding=1)
     np.testing.assert_array_equal(out.numpy(), TF.max_pool2d(torch.tensor(x), 3, 2, 1).numpy())
+
+
+def test_outputs_are_contiguous_so_view_works_as_in_torch():
+    # ported code flattens with .view after conv / activation / pooling (e.g. ResNet's head)
+    x, w = gb.randn(2, 3, 8, 8), gb.randn(4, 3, 3, 3)
+    y = F.relu(F.conv2d(x, w, padding=1))
+    for t in (y, F.max_pool2d(y, 2), F.avg_pool2d(y, 2), F.adaptive_avg_pool2d(y, 1)):
+        assert t.is_contiguous()
+        assert t.view(2, -1).shape == (2, t.numel() // 2)
+    z = F.conv_transpose2d(y, gb.randn(4, 2, 2, 2), stride=2)
+    assert z.view(2, -1).shape == (2, 2 * 16 * 16)

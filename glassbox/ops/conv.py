@@ -42,6 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from glassbox.autograd import Function
+from glassbox.ops.errors import DTypeError, ShapeError
 from glassbox.tensor import Tensor
 
 __all__ = [
@@ -51,16 +52,9 @@ __all__ = [
 ]
 
 
-class ConvError(ValueError, RuntimeError):
-    """A bad shape or argument for a convolution or pooling op.
-
-    A ValueError (glassbox's rule for bad shapes and values) that is also a RuntimeError (what
-    torch raises for the same inputs), so code catching either keeps working.
-    """
-
-
-class ConvDtypeError(TypeError, RuntimeError):
-    """Mismatched dtypes (input vs weight or bias): a TypeError, and torch's RuntimeError."""
+# (one set of classes for all ops: see glassbox/ops/errors.py)
+ConvError = ShapeError
+ConvDtypeError = DTypeError
 
 
 # None: choose the im2col layout by size (see _make_geometry); True/False forces the flat or

@@ -20,6 +20,7 @@ import numpy as np
 
 from glassbox import autograd, backend
 from glassbox.autograd import Function
+from glassbox.ops.errors import DTypeError, ShapeError
 from glassbox.tensor import Tensor
 
 __all__ = [
@@ -37,16 +38,9 @@ __all__ = [
 # Errors shared by the fused ops, norms and losses
 
 
-class InputError(ValueError, RuntimeError):
-    """A bad shape or value: a ValueError (glassbox's rule) that is also a RuntimeError.
-
-    torch raises RuntimeError for many of these (`mat1 and mat2 shapes cannot be multiplied`),
-    so code written against torch that catches RuntimeError keeps working.
-    """
-
-
-class DtypeError(TypeError, RuntimeError):
-    """A wrong dtype: a TypeError (glassbox's rule) that is also torch's RuntimeError."""
+# (one set of classes for all ops: see glassbox/ops/errors.py)
+InputError = ShapeError
+DtypeError = DTypeError
 
 
 def _tensor_arg(x, op: str, what: str = "input") -> Tensor:

@@ -27,6 +27,7 @@ import numpy as np
 
 from glassbox import backend
 from glassbox.autograd import Function
+from glassbox.ops.errors import DTypeError, IndexOutOfRangeError, ShapeError
 from glassbox.tensor import Tensor
 
 # Public names, re-exported as glassbox.<name>. getitem / setitem are reached as x[key].
@@ -36,16 +37,6 @@ __all__ = [
 ]
 
 
-class IndexOutOfRangeError(IndexError, RuntimeError):
-    """An index outside its dimension (torch raises IndexError or RuntimeError, by op)."""
-
-
-class ShapeError(ValueError, RuntimeError):
-    """Shapes that do not fit together (torch raises RuntimeError)."""
-
-
-class DTypeError(TypeError, RuntimeError):
-    """A tensor of the wrong dtype, e.g. a float index (torch raises RuntimeError)."""
 
 
 # ---------------------------------------------------------------------------------------------

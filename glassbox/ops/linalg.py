@@ -24,7 +24,7 @@ import numpy as np
 
 from glassbox.autograd import Function, sum_to_shape
 from glassbox.ops.elementwise import _operands
-from glassbox.ops.index import DTypeError, ShapeError
+from glassbox.ops.errors import DTypeError, ShapeError
 from glassbox.tensor import Tensor
 
 # Public names, re-exported as glassbox.<name>.

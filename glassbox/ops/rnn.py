@@ -34,7 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassbox.autograd import Function
-from glassbox.ops.fused import InputError, _float_arg, _same_dtype, col_sums
+from glassbox.ops.errors import ShapeError as InputError
+from glassbox.ops.fused import _float_arg, _same_dtype, col_sums
 from glassbox.tensor import Tensor
 
 __all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_sequence", "rnn_tanh_cell"]

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from glassbox import backend
-from glassbox.ops.fused import InputError
+from glassbox.ops.errors import ShapeError as InputError
 from glassbox.tensor import Tensor
 
 __all__ = ["InputError"]

@@ -22,7 +22,7 @@ from glassbox.nn.layers import _checks as check
 from glassbox.nn.layers.linear import Linear
 from glassbox.nn.module import Module
 from glassbox.nn.parameter import Parameter
-from glassbox.ops.fused import InputError
+from glassbox.ops.errors import ShapeError as InputError
 from glassbox.tensor import Tensor, empty, tensor
 
 __all__ = ["LearnedPositionalEmbedding", "MultiheadAttention", "SinusoidalPositionalEncoding"]

@@ -13,7 +13,7 @@ from glassbox.nn import init
 from glassbox.nn.layers import _checks as check
 from glassbox.nn.module import Module
 from glassbox.nn.parameter import Parameter
-from glassbox.ops.fused import InputError
+from glassbox.ops.errors import ShapeError as InputError
 from glassbox.ops.fused import linear as _linear
 from glassbox.tensor import Tensor, empty
 

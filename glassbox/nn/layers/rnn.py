@@ -23,7 +23,7 @@ from glassbox.nn import init
 from glassbox.nn.layers import _checks as check
 from glassbox.nn.module import Module
 from glassbox.nn.parameter import Parameter
-from glassbox.ops.fused import InputError
+from glassbox.ops.errors import ShapeError as InputError
 from glassbox.ops.rnn import rnn_sequence
 from glassbox.ops.shape import cat, stack
 from glassbox.tensor import Tensor, empty, zeros

@@ -49,34 +49,6 @@ from benchmarks.torch_models import TorchCharLSTM, TorchGPT  # noqa: E402
 BATCH = 64
 
 
-# ---------------------------------------------------------------------------------------------
-# Adam on raw arrays for glassbox (the same update as torch.optim.Adam, no weight decay)
-
-
-class ArrayAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
-        self.m = [np.zeros_like(p._data) for p in params]
-        self.v = [np.zeros_like(p._data) for p in params]
-
-    def step(self):
-        self.t += 1
-        b1, b2 = self.betas
-        step_size = self.lr / (1 - b1**self.t)
-        bias2_sqrt = math.sqrt(1 - b2**self.t)
-        for p, m, v in zip(self.params, self.m, self.v):
-            g = p.grad._data
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v)
-            denom /= bias2_sqrt
-            denom += self.eps
-            p._data -= step_size * (m / denom)
-            p.grad = None
-
-
 def init_params(shapes, seed=0):
     """PyTorch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for all."""
     rng = np.random.default_rng(seed)
@@ -180,9 +152,10 @@ def build_mlp_cnn(key, fw):
     model = spec["model"]
     if fw == "glassbox":
         xs = [(gb.tensor(x[b]), gb.tensor(y[b])) for b in batches]
-        opt = ArrayAdam(g_params)
+        opt = gb.optim.Adam(g_params, lr=1e-3)
 
         def step(xb, yb):
+            opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(F, g_params, xb), yb)
             loss.backward()
             opt.step()

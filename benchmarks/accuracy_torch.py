@@ -1,13 +1,14 @@
 """The examples' accuracy recipes run in PyTorch 2.13, for the glassbox-vs-PyTorch comparison.
 
 Same data (glassbox.data.datasets), same architectures, optimizers, learning-rate schedules,
-batch sizes and epochs as examples/mnist5k_mlp.py, examples/mnist5k_cnn.py and
-examples/mnist1d.py; augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
+batch sizes and epochs as examples/mnist5k_mlp.py, examples/mnist5k_cnn.py,
+examples/mnist1d.py and examples/mnist1d_sequence.py (the GRU); augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
 network, its gradients and the optimizer are PyTorch's. Weights start from PyTorch's own
 initialisation (same distributions as glassbox's, different draws), so single runs differ by
 seed noise: compare means over seeds.
 
     python benchmarks/accuracy_torch.py [--only w1,w2,mlp_tuned,cnn_tuned,mnist1d] [--seeds 1]
+        [--first-seed 0] [--mnist1d-models logreg,mlp,cnn,gru] [--batches sequential|random]
 
 Prints one line per recipe: `torch <recipe>: test accuracy <mean> (<per-seed>) in <s> s`.
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
@@ -26,6 +29,9 @@ from torch import nn
 
 from glassbox.data import datasets
 from glassbox.data.transforms import RandomAffine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from _common import batch_indices  # the examples' batch order
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -86,7 +92,21 @@ MNIST5K = {
     "mlp_tuned": (mlp_tuned, "adamw", 3e-3, 5e-2, 30, True, True),
     "cnn_tuned": (cnn_tuned, "adamw", 5e-3, 5e-2, 20, True, True),
 }
-MNIST1D = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn1d}
+class GRUClassifier(nn.Module):
+    """MNIST-1D paper's GRU: bidirectional, hidden 6, all 40 outputs into Linear(480, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(1, 6, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(480, 10)
+
+    def forward(self, x):
+        out, _ = self.gru(x.unsqueeze(-1))
+        return self.fc(out.flatten(1))
+
+
+MNIST1D = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn1d,
+           "gru": GRUClassifier}
 
 
 def accuracy(model, x, y) -> float:
@@ -127,15 +147,15 @@ def run_mnist5k(name, data, seed):
     return accuracy(model, data.x_test, data.y_test)
 
 
-def run_mnist1d(name, data, seed, steps=8000):
+def run_mnist1d(name, data, seed, batches="sequential", steps=8000):
     """Adam lr 1e-2, batch 100, `steps` steps, no weight decay (WORKLOADS.md W5)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = MNIST1D[name]()
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-    for _ in range(steps):
-        idx = torch.from_numpy(rng.integers(0, len(data.y_train), size=100))
+    for step in range(steps):
+        idx = torch.from_numpy(batch_indices(step, len(data.y_train), 100, batches, rng))
         loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
@@ -147,13 +167,19 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", default="w1,w2,mlp_tuned,cnn_tuned",
                    help="comma-separated: w1, w2, mlp_tuned, cnn_tuned, mnist1d")
-    p.add_argument("--seeds", type=int, default=1, help="seeds 0..n-1 per recipe (default 1)")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per recipe (default 1)")
+    p.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
+    p.add_argument("--mnist1d-models", default="logreg,mlp,cnn",
+                   help="comma-separated MNIST-1D models: logreg, mlp, cnn, gru")
+    p.add_argument("--batches", choices=["sequential", "random"], default="sequential",
+                   help="MNIST-1D batch order: in order as the paper's code (default), or random")
     args = p.parse_args()
     wanted = args.only.split(",")
     for name in wanted:
         if name == "mnist1d":
             data = datasets.mnist1d()
-            jobs = [(f"mnist1d_{m}", lambda s, m=m, d=data: run_mnist1d(m, d, s)) for m in MNIST1D]
+            jobs = [(f"mnist1d_{m}", lambda s, m=m, d=data: run_mnist1d(m, d, s, args.batches))
+                    for m in args.mnist1d_models.split(",")]
         elif name in MNIST5K:
             data = datasets.mnist5k()
             jobs = [(name, lambda s, n=name, d=data: run_mnist5k(n, d, s))]
@@ -161,7 +187,7 @@ def main():
             raise SystemExit(f"unknown recipe {name!r}")
         for label, job in jobs:
             start = time.perf_counter()
-            accs = [job(seed) for seed in range(args.seeds)]
+            accs = [job(seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
             seconds = (time.perf_counter() - start) / len(accs)
             per_seed = ", ".join(f"{a:.2%}" for a in accs)
             print(f"torch {label}: test accuracy {np.mean(accs):.2%} ({per_seed}) "

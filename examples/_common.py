@@ -69,3 +69,12 @@ def out_dir(path: str) -> str:
 def mean_std(values) -> str:
     values = np.asarray(values, dtype=np.float64)
     return f"{values.mean():.2%} +- {values.std():.2%}" if len(values) > 1 else f"{values[0]:.2%}"
+
+
+def batch_indices(step: int, n: int, batch: int, batches: str, rng) -> np.ndarray:
+    """The training examples of step `step`: in order, cycling through the set (as MNIST-1D's
+    own train.py does), or drawn at random from `rng`."""
+    if batches == "sequential":
+        start = (step * batch) % n
+        return np.arange(start, min(start + batch, n))
+    return rng.integers(0, n, size=batch)

@@ -24,8 +24,8 @@ import _common
 import numpy as np
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import datasets
 from glassbox.explain import IntegratedGradients, Occlusion, Saliency, plot_attributions
 from glassbox.train import Trainer

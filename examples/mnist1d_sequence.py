@@ -3,7 +3,7 @@
 Each example is 40 time steps of one number. The paper's GRU (Greydanus, 2020: 91% test
 accuracy): a bidirectional GRU, hidden 6, batch-first; all 40 outputs (40 x 12 = 480) flattened
 into Linear(480, 10). Trained with Adam lr 1e-2, batch 100, 8,000 steps, 4,000 train / 1,000
-test. The Transformer: each step's value embedded to d_model 32 plus a learned position,
+test; batches taken in order, cycling through the training set as the paper's code does. The Transformer: each step's value embedded to d_model 32 plus a learned position,
 2 encoder layers (4 heads, feed-forward 64), mean over positions, Linear(32, 10).
 
     python examples/mnist1d_sequence.py                   # both models, 8,000 steps, seed 0
@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+import _common
 import numpy as np
 
 import glassbox as gb
@@ -90,7 +91,7 @@ def accuracy(model, x, y) -> float:
     return float((pred == y).mean())
 
 
-def train_one(name, data, steps, lr, batch, seed, log_every, tiny=False):
+def train_one(name, data, steps, lr, batch, seed, log_every, tiny=False, batches="sequential"):
     gb.manual_seed(seed)
     if name == "gru":
         model = GRUClassifier()
@@ -102,7 +103,7 @@ def train_one(name, data, steps, lr, batch, seed, log_every, tiny=False):
     xtr, ytr = data.x_train.astype(np.float32), data.y_train
     t0 = time.perf_counter()
     for step in range(1, steps + 1):
-        i = rng.integers(0, len(xtr), size=batch)
+        i = _common.batch_indices(step - 1, len(xtr), batch, batches, rng)
         loss = F.cross_entropy(model(gb.tensor(xtr[i])), gb.tensor(ytr[i]))
         opt.zero_grad()
         loss.backward()
@@ -125,6 +126,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--tf-lr", type=float, default=3e-3, help="the Transformer's Adam lr")
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--batches", choices=["sequential", "random"], default="sequential",
+                    help="sequential: in order, as the paper's code (default); random: drawn")
     ap.add_argument("--out", default="runs/mnist1d_sequence")
     args = ap.parse_args(argv)
     steps = 20 if args.fast else args.steps
@@ -141,7 +144,7 @@ def main(argv=None):
         for seed in args.seeds:
             lr = args.lr if name == "gru" else args.tf_lr
             acc, wall, model = train_one(name, data, steps, lr, args.batch, seed, log_every,
-                                         tiny=args.fast)
+                                         tiny=args.fast, batches=args.batches)
             accs.append(acc)
             walls.append(wall)
             print(f"{name} seed {seed}: test accuracy {acc:.1%} after {steps} steps, {wall:.1f} s")

@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import datasets
 from glassbox.robust import AdversarialTraining, evaluate_robustness, fgsm, plot_adversarial_example
 from glassbox.train import Trainer

@@ -113,11 +113,9 @@ malloc_tuned = _tune_malloc()
 
 
 # ---------------------------------------------------------------------------------------------
-# Threads: NumPy's BLAS (OpenBLAS in NumPy's wheels) does every matmul and convolution GEMM
-# with its own pool. NumPy's elementwise code is single-threaded; the few big elementwise
-# kernels (GELU) split their rows over `parallel_rows` below, as many threads as BLAS has,
-# since BLAS is idle while they run. glassbox.data.DataLoader loads batches in the calling
-# thread, so it starts none.
+# Threads: NumPy's BLAS (OpenBLAS in NumPy's wheels) does every matmul and convolution GEMM; it
+# is the only thread pool glassbox uses (elementwise NumPy code is single-threaded, and
+# glassbox.data.DataLoader loads batches in the calling thread, so it starts none).
 #
 # The thread count is read and set through threadpoolctl, which finds the BLAS library NumPy
 # actually loaded. A raw ctypes call to `openblas_set_num_threads` would have to guess the
@@ -167,11 +165,9 @@ def set_num_threads(n: int) -> None:
         1
         >>> gb.set_num_threads(before)
     """
-    global _row_threads
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     _blas_controller().limit(limits=int(n))
-    _row_threads = int(n)
 
 
 def available_cpus() -> int:
@@ -180,18 +176,6 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-def _env_threads() -> int:
-    """The thread count the environment asks for, else the CPUs this process may use."""
-    for var in _THREAD_VARS:
-        try:
-            n = int(os.environ.get(var, ""))
-        except ValueError:
-            continue
-        if n >= 1:
-            return n
-    return available_cpus()
 
 
 def _default_threads() -> None:
@@ -207,36 +191,3 @@ def _default_threads() -> None:
 
 
 _default_threads()
-_row_threads = _env_threads()  # kept equal to the BLAS count by set_num_threads
-_row_pool = None
-_MIN_ELEMENTS_PER_THREAD = 1 << 17  # below this, handing work to a thread costs more than it saves
-
-
-def parallel_pieces(n_rows: int, row_size: int) -> int:
-    """How many pieces parallel_rows would split n_rows rows of row_size elements into."""
-    return min(_row_threads, n_rows, max(1, n_rows * row_size // _MIN_ELEMENTS_PER_THREAD))
-
-
-def parallel_rows(kernel, n_rows: int, row_size: int) -> None:
-    """Run kernel(start, stop) over the rows [0, n_rows), split across threads.
-
-    The kernel must only read its rows and write its own rows (of preallocated outputs); NumPy
-    releases the GIL inside ufuncs, so the pieces run at the same time. Small jobs run in the
-    calling thread as a single call.
-    """
-    global _row_pool
-    threads = parallel_pieces(n_rows, row_size)
-    if threads <= 1:
-        kernel(0, n_rows)
-        return
-    if _row_pool is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _row_pool = ThreadPoolExecutor(max_workers=max(1, available_cpus() - 1),
-                                       thread_name_prefix="glassbox-rows")
-    bounds = [n_rows * i // threads for i in range(threads + 1)]
-    futures = [_row_pool.submit(kernel, bounds[i], bounds[i + 1]) for i in range(1, threads)]
-    kernel(bounds[0], bounds[1])  # the calling thread takes the first piece
-    for f in futures:
-        f.result()
-

@@ -41,7 +41,6 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from glassbox import backend
 from glassbox.autograd import Function
 from glassbox.ops.errors import DTypeError, ShapeError
 from glassbox.tensor import Tensor
@@ -770,29 +769,11 @@ class MaxPool(Function):
         xp = geom.pad(planes, _lowest(x.dtype))
         # the window codes are for the gradient and the indices: skip them for inference
         want_code = indices_out is not None or any(self.needs_input_grad)
-        out, code = self._window_max_planes(xp, geom, want_code)
+        out, code = self._window_max(xp, geom, want_code)
         if indices_out is not None:
             indices_out.append(_from_planes(self._indices(code, geom), n, c, self.channel_major))
         self.geom, self.code, self.n, self.c, self.x_shape = geom, code, n, c, x.shape
         return _from_planes(out, n, c, self.channel_major).reshape(out_shape)
-
-    @staticmethod
-    def _window_max_planes(xp, geom, want_code):
-        """_window_max over all planes, the planes split across threads when there are many."""
-        p = xp.shape[0]
-        if backend.parallel_pieces(p, xp[:1].size) == 1:
-            return MaxPool._window_max(xp, geom, want_code)
-        out = np.empty((p, geom.ho, geom.wo), xp.dtype)
-        code = np.empty(out.shape, np.uint8 if geom.kk <= 256 else np.int32) if want_code else None
-
-        def planes(a, b):
-            o, c = MaxPool._window_max(xp[a:b], geom, want_code)
-            out[a:b] = o
-            if want_code:
-                code[a:b] = c
-
-        backend.parallel_rows(planes, p, xp[:1].size)
-        return out, code
 
     @staticmethod
     def _window_max(xp, geom, want_code=True):
@@ -866,20 +847,14 @@ class MaxPool(Function):
         g = _to_planes(grad.reshape(self.n, self.c, geom.ho, geom.wo), self.channel_major)
         shape = (g.shape[0], geom.hp, geom.wp)
         gp = np.empty(shape, g.dtype) if geom.tiles else np.zeros(shape, g.dtype)
-        code = self.code
-
         # Each window offset gets g where the code names it. (A non-finite g also spreads NaN
         # to the window's other pixels, since inf * 0 is NaN; torch leaves zeros there.)
-        def planes(a, b):
-            gp_ab, g_ab, code_ab = gp[a:b], g[a:b], code[a:b]
-            for q in range(geom.kk):
-                view = geom.cols(geom.rows(gp_ab, q // geom.kw), q % geom.kw)  # (P, ho, wo)
-                if geom.disjoint:
-                    np.multiply(g_ab, code_ab == q, out=view)
-                else:
-                    view += g_ab * (code_ab == q)
-
-        backend.parallel_rows(planes, g.shape[0], geom.hp * geom.wp)
+        for q in range(geom.kk):
+            view = geom.cols(geom.rows(gp, q // geom.kw), q % geom.kw)  # (P, ho, wo)
+            if geom.disjoint:
+                np.multiply(g, self.code == q, out=view)
+            else:
+                view += g * (self.code == q)
         gx = _from_planes(geom.unpad(gp), self.n, self.c, self.channel_major)
         return gx.reshape(self.x_shape)
 

@@ -698,8 +698,8 @@ _ERF_CLIP = 3.92
 _PHI_TANH_POLY = tuple(c * _SQRT_HALF * 0.5**k for k, c in enumerate(_ERF_TANH_POLY))
 
 
-def normal_cdf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Phi(x), the standard normal CDF, on arrays (into `out` if given; dtype kept).
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x), the standard normal CDF, on arrays (a new array, dtype kept).
 
     float32 goes through the tanh form above (about 18 passes over the data); other dtypes
     through `erf`. GELU computes Phi for every activation of a Transformer's MLP.
@@ -708,14 +708,10 @@ def normal_cdf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         cdf = erf(x * _SQRT_HALF)
         cdf += 1
         cdf *= 0.5
-        if out is None:
-            return cdf
-        out[...] = cdf
-        return out
-    acc = np.empty_like(x) if out is None else out
+        return cdf
     z = np.clip(x, -_ERF_CLIP / _SQRT_HALF, _ERF_CLIP / _SQRT_HALF)
     u = np.square(z)
-    np.multiply(u, np.float32(_PHI_TANH_POLY[-1]), out=acc)  # Horner's rule, a pass per step
+    acc = np.multiply(u, np.float32(_PHI_TANH_POLY[-1]))  # Horner's rule, one pass per step
     for c in _PHI_TANH_POLY[-2:0:-1]:
         acc += np.float32(c)
         acc *= u
@@ -727,12 +723,6 @@ def normal_cdf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return acc
 
 
-def _rows(a: np.ndarray) -> np.ndarray:
-    """`a` as a 2-d array of rows for backend.parallel_rows (a view when `a` is C-contiguous,
-    which outputs must be, so that writes land in them)."""
-    return a.reshape(-1, a.shape[-1]) if a.ndim >= 1 else a.reshape(1, 1)
-
-
 class Gelu(Function):
     """x * Phi(x) (exact, with erf) or its tanh approximation."""
 
@@ -741,16 +731,8 @@ class Gelu(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        cdf, y = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)  # C order: rows views
-        x2, cdf2, y2 = _rows(x), _rows(cdf), _rows(y)
-
-        def rows(a, b):  # Phi and x * Phi of rows a..b; threads take disjoint rows
-            normal_cdf(x2[a:b], out=cdf2[a:b])
-            np.multiply(x2[a:b], cdf2[a:b], out=y2[a:b])
-
-        backend.parallel_rows(rows, x2.shape[0], x2.shape[1])
-        self.cdf = cdf
-        return y
+        self.cdf = cdf = normal_cdf(x)
+        return x * cdf
 
     def backward(self, g):
         x = self.x
@@ -759,25 +741,13 @@ class Gelu(Function):
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
         # d/dx x Phi(x) = Phi(x) + x phi(x), phi the normal density; one buffer, in place
-        d = np.empty(np.broadcast_shapes(x.shape, g.shape), dtype=np.result_type(x, g))
-        if d.shape != x.shape:  # a broadcast gradient: rare, no need to split rows
-            x, cdf = np.broadcast_to(x, d.shape), np.broadcast_to(self.cdf, d.shape)
-        else:
-            cdf = self.cdf
-        g = np.broadcast_to(g, d.shape)
-        x2, cdf2, g2, d2 = _rows(x), _rows(cdf), _rows(g), _rows(d)
-
-        def rows(a, b):
-            da = d2[a:b]
-            np.multiply(x2[a:b], x2[a:b], out=da)
-            da *= -0.5
-            np.exp(da, out=da)
-            da *= x2[a:b]
-            da *= _INV_SQRT_2PI
-            da += cdf2[a:b]
-            da *= g2[a:b]
-
-        backend.parallel_rows(rows, d2.shape[0], d2.shape[1])
+        d = np.multiply(x, x, out=np.empty_like(x))
+        d *= -0.5
+        np.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+        d += self.cdf
+        d *= g
         return d
 
 

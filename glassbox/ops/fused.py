@@ -378,6 +378,10 @@ class Attention(Function):
 
     def forward(self, q, k, v, fmask=None, keep=None, causal=False, scale=1.0, dropout_p=0.0):
         need_q, need_k = self.needs_input_grad[:2]
+        self.split = (fmask is None and dropout_p == 0.0 and (keep is None or causal)
+                      and q.ndim >= 3 and q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
+        if self.split:  # batch rows independent: computed a block of rows at a time
+            return self._forward_split(q, k, v, causal, scale)
         qs = q * q.dtype.type(scale)  # (..., L, E)
         kt = np.ascontiguousarray(_mT(k))  # (..., E, S): NumPy's batched GEMM is faster
         s = np.matmul(qs, kt)  # (..., L, S), a fresh array: the softmax works in place
@@ -418,6 +422,8 @@ class Attention(Function):
         return out
 
     def backward(self, g):
+        if self.split:
+            return self._backward_split(g)
         need_q, need_k, need_v = self.needs_input_grad[:3]
         need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
         p, drop = self.p, self.drop
@@ -439,6 +445,87 @@ class Attention(Function):
         if need_k:
             gk = np.matmul(_mT(dp), self.qs)  # (..., S, E); qs already carries the scale
         return gq, gk, gv, (dp if need_mask else None)
+
+    # --- the same computation over blocks of the first (batch) axis ---------------------------
+    # Used when no float mask, bool mask or dropout is involved, and q, k, v share their batch
+    # dims: every batch row is then independent. Each block's scores (about 1 MB) stay in the
+    # cache through the softmax's passes; all at once, a GPT's scores at batch 256 (16 MB per
+    # layer) would go to memory and back on every pass.
+
+    def _forward_split(self, q, k, v, causal, scale):
+        need_q, need_k = self.needs_input_grad[:2]
+        L, S = q.shape[-2], k.shape[-2]
+        dt = q.dtype
+        # backward reads the probabilities and the scaled queries: without it (inference),
+        # one block's worth of each is enough
+        train = any(self.needs_input_grad)
+        qs = np.empty(q.shape, dt) if train else None
+        kt = np.empty(k.shape[:-2] + (k.shape[-1], S), dt) if train else None
+        p = np.empty(q.shape[:-1] + (S,), dt) if train else None
+        out = np.empty(q.shape[:-1] + (v.shape[-1],), dt)
+        keep = _causal_keep(L, S) if causal else None
+        keep01 = _causal_keep01(L, S, dt) if causal else None
+
+        def rows(a, b):
+            if train:
+                qs_r, kt_r, s_r = qs[a:b], kt[a:b], p[a:b]
+                np.multiply(q[a:b], dt.type(scale), out=qs_r)
+                np.copyto(kt_r, _mT(k[a:b]))
+            else:
+                qs_r = q[a:b] * dt.type(scale)
+                kt_r = np.ascontiguousarray(_mT(k[a:b]))
+                s_r = np.empty((b - a,) + q.shape[1:-1] + (S,), dt)
+            np.matmul(qs_r, kt_r, out=s_r)
+            if S and _softmax_shifted_by_bound_(s_r, qs_r, k[a:b], keep01) is None:
+                np.matmul(qs_r, kt_r, out=s_r)  # the exact softmax, as in forward
+                if keep is not None:
+                    np.copyto(s_r, -np.inf, where=~keep)
+                _softmax_lastdim_(s_r, maybe_empty_rows=keep is not None)
+            np.matmul(s_r, v[a:b], out=out[a:b])
+
+        _by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
+        self.drop = self.pd = None
+        self.p, self.scale = p, scale
+        self.qs = qs if need_k else None
+        self.k = k if need_q else None
+        self.v = v if (need_q or need_k) else None
+        return out
+
+    def _backward_split(self, g):
+        need_q, need_k, need_v = self.needs_input_grad[:3]
+        p, qs, k, v, dt = self.p, self.qs, self.k, self.v, g.dtype
+        gv = np.empty(p.shape[:-2] + (p.shape[-1], g.shape[-1]), dt) if need_v else None
+        gq = np.empty(p.shape[:-1] + (k.shape[-1],), dt) if need_q else None
+        gk = np.empty(p.shape[:-2] + (p.shape[-1], qs.shape[-1]), dt) if need_k else None
+        scale = dt.type(self.scale)
+
+        def rows(a, b):
+            p_r, g_r = p[a:b], g[a:b]
+            if need_v:
+                np.matmul(_mT(p_r), g_r, out=gv[a:b])
+            if not (need_q or need_k):
+                return
+            dp = np.matmul(g_r, np.ascontiguousarray(_mT(v[a:b])))
+            dp -= _last_dots(dp, p_r)[..., None]  # dS = P * (dP - rowsum(dP * P))
+            dp *= p_r
+            if need_q:
+                np.matmul(dp, k[a:b], out=gq[a:b])
+                gq[a:b] *= scale
+            if need_k:
+                np.matmul(_mT(dp), qs[a:b], out=gk[a:b])
+
+        _by_blocks(rows, p.shape[0], p[:1].size)
+        return gq, gk, gv, None
+
+
+_BLOCK_ELEMENTS = 1 << 18  # ~1 MB of float32: fits the L2 cache with room to spare
+
+
+def _by_blocks(kernel, n_rows: int, row_size: int) -> None:
+    """kernel(start, stop) over [0, n_rows) in blocks of about _BLOCK_ELEMENTS elements."""
+    step = max(1, _BLOCK_ELEMENTS // max(1, row_size))
+    for start in range(0, n_rows, step):
+        kernel(start, min(start + step, n_rows))
 
 
 def _mT(a: np.ndarray) -> np.ndarray:

@@ -320,3 +320,38 @@ def test_broken_vjp_is_caught(name, monkeypatch):
     monkeypatch.setattr(cls, "backward", broken)
     with pytest.raises(gb.autograd.GradcheckError):
         gb.autograd.gradcheck(fn, inputs)
+
+
+def test_attention_in_several_row_blocks_matches_torch_with_and_without_grad():
+    """Big batches are computed a block of rows at a time (partial last block included)."""
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal((70, 2, 64, 8)).astype(np.float32) for _ in range(3))
+    g = rng.standard_normal((70, 2, 64, 8)).astype(np.float32)
+    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+    ref = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
+    ref.backward(torch.tensor(g))
+    gq, gk, gv = (gb.tensor(a, requires_grad=True) for a in (q, k, v))
+    out = F.scaled_dot_product_attention(gq, gk, gv, is_causal=True)
+    out.backward(gb.tensor(g))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-5)
+    for mine, theirs in ((gq, tq), (gk, tk), (gv, tv)):
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), atol=1e-4)
+    with gb.no_grad():  # inference keeps one block of probabilities at a time
+        again = F.scaled_dot_product_attention(gq, gk, gv, is_causal=True)
+    np.testing.assert_array_equal(again.numpy(), out.detach().numpy())
+
+
+def test_gelu_in_several_blocks_matches_torch_with_and_without_grad():
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((601, 500)) * 3).astype(np.float32)  # 300,500: two blocks
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.gelu(tx)
+    ref.backward(torch.tensor(g))
+    gx = gb.tensor(x, requires_grad=True)
+    out = F.gelu(gx)
+    out.backward(gb.tensor(g))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=2e-6)
+    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=2e-6)
+    with gb.no_grad():
+        np.testing.assert_array_equal(F.gelu(gx).numpy(), out.detach().numpy())

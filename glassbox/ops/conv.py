@@ -43,6 +43,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from glassbox.autograd import Function
 from glassbox.ops.errors import DTypeError, ShapeError
+from glassbox.ops.fused import BLOCK_ELEMENTS, by_blocks
 from glassbox.tensor import Tensor
 
 __all__ = [
@@ -769,11 +770,29 @@ class MaxPool(Function):
         xp = geom.pad(planes, _lowest(x.dtype))
         # the window codes are for the gradient and the indices: skip them for inference
         want_code = indices_out is not None or any(self.needs_input_grad)
-        out, code = self._window_max(xp, geom, want_code)
+        out, code = self._window_max_planes(xp, geom, want_code)
         if indices_out is not None:
             indices_out.append(_from_planes(self._indices(code, geom), n, c, self.channel_major))
         self.geom, self.code, self.n, self.c, self.x_shape = geom, code, n, c, x.shape
         return _from_planes(out, n, c, self.channel_major).reshape(out_shape)
+
+    @staticmethod
+    def _window_max_planes(xp, geom, want_code):
+        """_window_max over all planes, a block of planes at a time (the passes stay in cache)."""
+        p = xp.shape[0]
+        if p * xp[:1].size <= BLOCK_ELEMENTS:
+            return MaxPool._window_max(xp, geom, want_code)
+        out = np.empty((p, geom.ho, geom.wo), xp.dtype)
+        code = np.empty(out.shape, np.uint8 if geom.kk <= 256 else np.int32) if want_code else None
+
+        def planes(a, b):
+            o, c = MaxPool._window_max(xp[a:b], geom, want_code)
+            out[a:b] = o
+            if want_code:
+                code[a:b] = c
+
+        by_blocks(planes, p, xp[:1].size)
+        return out, code
 
     @staticmethod
     def _window_max(xp, geom, want_code=True):
@@ -847,14 +866,20 @@ class MaxPool(Function):
         g = _to_planes(grad.reshape(self.n, self.c, geom.ho, geom.wo), self.channel_major)
         shape = (g.shape[0], geom.hp, geom.wp)
         gp = np.empty(shape, g.dtype) if geom.tiles else np.zeros(shape, g.dtype)
+        code = self.code
+
         # Each window offset gets g where the code names it. (A non-finite g also spreads NaN
         # to the window's other pixels, since inf * 0 is NaN; torch leaves zeros there.)
-        for q in range(geom.kk):
-            view = geom.cols(geom.rows(gp, q // geom.kw), q % geom.kw)  # (P, ho, wo)
-            if geom.disjoint:
-                np.multiply(g, self.code == q, out=view)
-            else:
-                view += g * (self.code == q)
+        def planes(a, b):
+            gp_ab, g_ab, code_ab = gp[a:b], g[a:b], code[a:b]
+            for q in range(geom.kk):
+                view = geom.cols(geom.rows(gp_ab, q // geom.kw), q % geom.kw)  # (P, ho, wo)
+                if geom.disjoint:
+                    np.multiply(g_ab, code_ab == q, out=view)
+                else:
+                    view += g_ab * (code_ab == q)
+
+        by_blocks(planes, g.shape[0], geom.hp * geom.wp)
         gx = _from_planes(geom.unpad(gp), self.n, self.c, self.channel_major)
         return gx.reshape(self.x_shape)
 

@@ -483,7 +483,7 @@ class Attention(Function):
                 _softmax_lastdim_(s_r, maybe_empty_rows=keep is not None)
             np.matmul(s_r, v[a:b], out=out[a:b])
 
-        _by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
+        by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
         self.drop = self.pd = None
         self.p, self.scale = p, scale
         self.qs = qs if need_k else None
@@ -514,16 +514,16 @@ class Attention(Function):
             if need_k:
                 np.matmul(_mT(dp), qs[a:b], out=gk[a:b])
 
-        _by_blocks(rows, p.shape[0], p[:1].size)
+        by_blocks(rows, p.shape[0], p[:1].size)
         return gq, gk, gv, None
 
 
-_BLOCK_ELEMENTS = 1 << 18  # ~1 MB of float32: fits the L2 cache with room to spare
+BLOCK_ELEMENTS = 1 << 18  # ~1 MB of float32: fits the L2 cache with room to spare
 
 
-def _by_blocks(kernel, n_rows: int, row_size: int) -> None:
-    """kernel(start, stop) over [0, n_rows) in blocks of about _BLOCK_ELEMENTS elements."""
-    step = max(1, _BLOCK_ELEMENTS // max(1, row_size))
+def by_blocks(kernel, n_rows: int, row_size: int) -> None:
+    """kernel(start, stop) over [0, n_rows) in blocks of about BLOCK_ELEMENTS elements."""
+    step = max(1, BLOCK_ELEMENTS // max(1, row_size))
     for start in range(0, n_rows, step):
         kernel(start, min(start + step, n_rows))
 

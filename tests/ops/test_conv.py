@@ -325,3 +325,18 @@ def test_outputs_are_contiguous_so_view_works_as_in_torch():
         assert t.view(2, -1).shape == (2, t.numel() // 2)
     z = F.conv_transpose2d(y, gb.randn(4, 2, 2, 2), stride=2)
     assert z.view(2, -1).shape == (2, 2 * 16 * 16)
+
+
+def test_max_pool_over_several_plane_blocks_matches_torch():
+    """Many planes are pooled a block at a time; ties must still go to the first maximum."""
+    rng = np.random.default_rng(7)
+    x = np.round(rng.standard_normal((64, 20, 28, 28)), 1).astype(np.float32)  # 1.0M values
+    g = rng.standard_normal((64, 20, 14, 14)).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.max_pool2d(tx, 2)
+    ref.backward(torch.tensor(g))
+    gx = gb.tensor(x, requires_grad=True)
+    out = F.max_pool2d(gx, 2)
+    out.backward(gb.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())

@@ -41,9 +41,9 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from glassbox import backend
 from glassbox.autograd import Function
 from glassbox.ops.errors import DTypeError, ShapeError
-from glassbox.ops.fused import BLOCK_ELEMENTS, by_blocks
 from glassbox.tensor import Tensor
 
 __all__ = [
@@ -780,7 +780,7 @@ class MaxPool(Function):
     def _window_max_planes(xp, geom, want_code):
         """_window_max over all planes, a block of planes at a time (the passes stay in cache)."""
         p = xp.shape[0]
-        if p * xp[:1].size <= BLOCK_ELEMENTS:
+        if p * xp[:1].size <= backend.BLOCK_ELEMENTS:
             return MaxPool._window_max(xp, geom, want_code)
         out = np.empty((p, geom.ho, geom.wo), xp.dtype)
         code = np.empty(out.shape, np.uint8 if geom.kk <= 256 else np.int32) if want_code else None
@@ -791,7 +791,7 @@ class MaxPool(Function):
             if want_code:
                 code[a:b] = c
 
-        by_blocks(planes, p, xp[:1].size)
+        backend.by_blocks(planes, p, xp[:1].size)
         return out, code
 
     @staticmethod
@@ -879,7 +879,7 @@ class MaxPool(Function):
                 else:
                     view += g_ab * (code_ab == q)
 
-        by_blocks(planes, g.shape[0], geom.hp * geom.wp)
+        backend.by_blocks(planes, g.shape[0], geom.hp * geom.wp)
         gx = _from_planes(geom.unpad(gp), self.n, self.c, self.channel_major)
         return gx.reshape(self.x_shape)
 

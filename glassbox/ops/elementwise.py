@@ -726,22 +726,18 @@ def normal_cdf(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return acc
 
 
-# Elementwise kernels of many passes run block by block: ~1 MB of float32 per block stays in
-# the L2 cache across the passes, where a whole large activation (a GPT MLP's 16 MB at batch
-# 256) would go back and forth to memory on every pass (twice as slow there).
-_BLOCK = 1 << 18
-
-
 def _c_order(a: np.ndarray) -> np.ndarray:
     """`a` in C order (itself when it already is; np.ascontiguousarray would make 0-d 1-d)."""
     return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def _blocks(*arrays):
-    """Flat views of same-shape C-contiguous arrays, cut into aligned blocks of _BLOCK."""
+    """Flat views of same-shape C-contiguous arrays, cut into blocks of BLOCK_ELEMENTS (see
+    backend: a many-pass kernel run block by block keeps its data in the L2 cache)."""
     flats = [a.reshape(-1) for a in arrays]
-    for start in range(0, flats[0].size, _BLOCK):
-        yield [f[start:start + _BLOCK] for f in flats]
+    size = backend.BLOCK_ELEMENTS
+    for start in range(0, flats[0].size, size):
+        yield [f[start:start + size] for f in flats]
 
 
 class Gelu(Function):

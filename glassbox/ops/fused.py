@@ -477,13 +477,13 @@ class Attention(Function):
                 s_r = np.empty((b - a,) + q.shape[1:-1] + (S,), dt)
             np.matmul(qs_r, kt_r, out=s_r)
             if S and _softmax_shifted_by_bound_(s_r, qs_r, k[a:b], keep01) is None:
-                np.matmul(qs_r, kt_r, out=s_r)  # the exact softmax, as in forward
+                np.matmul(qs_r, kt_r, out=s_r)  # the exact softmax (see forward)
                 if keep is not None:
                     np.copyto(s_r, -np.inf, where=~keep)
                 _softmax_lastdim_(s_r, maybe_empty_rows=keep is not None)
             np.matmul(s_r, v[a:b], out=out[a:b])
 
-        by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
+        backend.by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
         self.drop = self.pd = None
         self.p, self.scale = p, scale
         self.qs = qs if need_k else None
@@ -514,18 +514,8 @@ class Attention(Function):
             if need_k:
                 np.matmul(_mT(dp), qs[a:b], out=gk[a:b])
 
-        by_blocks(rows, p.shape[0], p[:1].size)
+        backend.by_blocks(rows, p.shape[0], p[:1].size)
         return gq, gk, gv, None
-
-
-BLOCK_ELEMENTS = 1 << 18  # ~1 MB of float32: fits the L2 cache with room to spare
-
-
-def by_blocks(kernel, n_rows: int, row_size: int) -> None:
-    """kernel(start, stop) over [0, n_rows) in blocks of about BLOCK_ELEMENTS elements."""
-    step = max(1, BLOCK_ELEMENTS // max(1, row_size))
-    for start in range(0, n_rows, step):
-        kernel(start, min(start + step, n_rows))
 
 
 def _mT(a: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ MNIST5K = {
     "mlp_tuned": (mlp_tuned, "adamw", 3e-3, 5e-2, 30, True, True),
     "cnn_tuned": (cnn_tuned, "adamw", 5e-3, 5e-2, 20, True, True),
 }
-class GRUClassifier(nn.Module):
+class TorchGRUClassifier(nn.Module):
     """MNIST-1D paper's GRU: bidirectional, hidden 6, all 40 outputs into Linear(480, 10)."""
 
     def __init__(self):
@@ -106,7 +106,7 @@ class GRUClassifier(nn.Module):
 
 
 MNIST1D = {"logreg": lambda: nn.Linear(40, 10), "mlp": ResidualMLP, "cnn": cnn1d,
-           "gru": GRUClassifier}
+           "gru": TorchGRUClassifier}
 
 
 def accuracy(model, x, y) -> float:
@@ -147,11 +147,11 @@ def run_mnist5k(name, data, seed):
     return accuracy(model, data.x_test, data.y_test)
 
 
-def run_mnist1d(name, data, seed, batches="sequential", steps=8000):
+def run_mnist1d(name, data, seed, batches="sequential", steps=8000, model=None):
     """Adam lr 1e-2, batch 100, `steps` steps, no weight decay (WORKLOADS.md W5)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = MNIST1D[name]()
+    model = MNIST1D[name]() if model is None else model
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     for step in range(steps):
@@ -163,10 +163,36 @@ def run_mnist1d(name, data, seed, batches="sequential", steps=8000):
     return accuracy(model, data.x_test, data.y_test)
 
 
+def gru_crossed(data, seed, direction):
+    """The W5 GRU started from the other framework's initial weights for `seed`.
+
+    direction 'torch-to-glassbox': PyTorch draws the weights, glassbox trains them (with
+    examples/mnist1d_sequence.py's loop); 'glassbox-to-torch': the other way round. Separates
+    the initial draw from the training dynamics.
+    """
+    from mnist1d_sequence import GRUClassifier, train_one
+
+    import glassbox as gb
+
+    if direction == "torch-to-glassbox":
+        torch.manual_seed(seed)
+        weights = {k: gb.tensor(v.detach().numpy().copy())
+                   for k, v in TorchGRUClassifier().state_dict().items()}
+        model = GRUClassifier()
+        model.load_state_dict(weights)
+        return train_one("gru", data, 8000, 1e-2, 100, seed, 8000, model=model)[0]
+    gb.manual_seed(seed)
+    model = TorchGRUClassifier()
+    model.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
+                           for k, v in GRUClassifier().state_dict().items()})
+    return run_mnist1d("gru", data, seed, model=model)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", default="w1,w2,mlp_tuned,cnn_tuned",
-                   help="comma-separated: w1, w2, mlp_tuned, cnn_tuned, mnist1d")
+                   help="comma-separated: w1, w2, mlp_tuned, cnn_tuned, mnist1d, gru_crossed "
+                        "(the W5 GRU from the other framework's initial weights, both ways)")
     p.add_argument("--seeds", type=int, default=1, help="seeds per recipe (default 1)")
     p.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
     p.add_argument("--mnist1d-models", default="logreg,mlp,cnn",
@@ -180,6 +206,10 @@ def main():
             data = datasets.mnist1d()
             jobs = [(f"mnist1d_{m}", lambda s, m=m, d=data: run_mnist1d(m, d, s, args.batches))
                     for m in args.mnist1d_models.split(",")]
+        elif name == "gru_crossed":
+            data = datasets.mnist1d()
+            jobs = [(f"gru {d}", lambda s, d=d, data=data: gru_crossed(data, s, d))
+                    for d in ("torch-to-glassbox", "glassbox-to-torch")]
         elif name in MNIST5K:
             data = datasets.mnist5k()
             jobs = [(name, lambda s, n=name, d=data: run_mnist5k(n, d, s))]
@@ -190,7 +220,7 @@ def main():
             accs = [job(seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
             seconds = (time.perf_counter() - start) / len(accs)
             per_seed = ", ".join(f"{a:.2%}" for a in accs)
-            print(f"torch {label}: test accuracy {np.mean(accs):.2%} ({per_seed}) "
+            print(f"{label if name == 'gru_crossed' else 'torch ' + label}: test accuracy {np.mean(accs):.2%} ({per_seed}) "
                   f"in {seconds:.1f} s per seed", flush=True)
 
 

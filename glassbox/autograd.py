@@ -244,6 +244,26 @@ def _check_versions(fn: Function) -> None:
         )
 
 
+class SliceGrad:
+    """A gradient that is zero outside one basic index of the input: `values` at `index`.
+
+    The VJP of a view op (x[key], narrow, select: split, unbind and chunk make one per piece)
+    returns this instead of a zero-filled array of x's shape. The engine writes it into the
+    gradient it is accumulating for x, in place, so the n pieces of a split tensor cost one
+    zero-filled array and n slice additions instead of n full arrays and n - 1 full sums.
+    """
+
+    __slots__ = ("shape", "index", "values")
+
+    def __init__(self, shape: tuple, index, values: np.ndarray):
+        self.shape, self.index, self.values = shape, index, values
+
+    def dense(self, dtype) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=dtype)
+        out[self.index] = self.values
+        return out
+
+
 def backward(root, gradient=None, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad.
 
@@ -276,6 +296,7 @@ def backward(root, gradient=None, retain_graph: bool = False) -> None:
         return
 
     grads = {id(root._ctx): grad}
+    owned = set()  # keys of grads whose array the engine made itself: safe to add into in place
     for fn in _topological_order(root._ctx):
         g = grads.pop(id(fn), None)
         if g is None:  # no path from this node to the root carried a gradient
@@ -290,13 +311,22 @@ def backward(root, gradient=None, retain_graph: bool = False) -> None:
         for parent, pg in zip(fn.parents, input_grads):
             if pg is None or not parent.requires_grad:
                 continue
+            if isinstance(pg, SliceGrad):
+                _accumulate_slice(grads, owned, parent, pg)
+                continue
             pg = _fit_to_input(fn, parent, pg)
             if parent._ctx is None:
                 _accumulate_leaf(parent, pg)
             else:
                 key = id(parent._ctx)
                 prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
+                if prev is None:
+                    grads[key] = pg  # may be shared with another input's gradient: not owned
+                elif key in owned:
+                    prev += pg
+                else:
+                    grads[key] = prev + pg
+                    owned.add(key)
         if not retain_graph:
             _release(fn)
 
@@ -314,6 +344,27 @@ def _fit_to_input(fn: Function, parent, grad):
     if grad.dtype != parent._data.dtype:
         grad = grad.astype(parent._data.dtype)
     return grad
+
+
+def _accumulate_slice(grads: dict, owned: set, parent, sg: SliceGrad) -> None:
+    """Add a SliceGrad into the gradient accumulated for `parent` (a leaf's .grad or grads)."""
+    dtype = parent._data.dtype
+    if parent._ctx is None:
+        if parent.grad is None:
+            parent.grad = _tensor_module.Tensor._wrap(sg.dense(dtype))
+        else:
+            parent.grad._data[sg.index] += sg.values
+        return
+    key = id(parent._ctx)
+    prev = grads.get(key)
+    if prev is None:
+        grads[key] = sg.dense(dtype)
+        owned.add(key)
+        return
+    if key not in owned:  # someone else's array: copy before writing into it
+        prev = grads[key] = np.array(prev, dtype=dtype, copy=True)
+        owned.add(key)
+    prev[sg.index] += sg.values
 
 
 def _accumulate_leaf(t, grad) -> None:

@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from glassbox import backend
-from glassbox.autograd import Function
+from glassbox.autograd import Function, SliceGrad
 from glassbox.ops.errors import DTypeError, IndexOutOfRangeError, ShapeError
 from glassbox.tensor import Tensor
 
@@ -269,9 +269,7 @@ class View(Function):
         return x[key]
 
     def backward(self, g):
-        gx = np.zeros(self.shape, dtype=g.dtype)
-        gx[self.key] = g
-        return gx
+        return SliceGrad(self.shape, self.key, g)  # zero outside x[key]; see SliceGrad
 
 
 class Index(Function):

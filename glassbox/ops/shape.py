@@ -25,7 +25,7 @@ import operator
 
 import numpy as np
 
-from glassbox.autograd import Function
+from glassbox.autograd import Function, SliceGrad
 from glassbox.ops import elementwise
 from glassbox.ops.reduce import _check_dim as _dim
 from glassbox.tensor import Tensor
@@ -677,9 +677,7 @@ class Narrow(Function):
         return x[self.index]
 
     def backward(self, g):
-        gx = np.zeros(self.shape, dtype=g.dtype)
-        gx[self.index] = g
-        return gx
+        return SliceGrad(self.shape, self.index, g)  # zero outside the piece; see SliceGrad
 
 
 class Select(Narrow):

@@ -236,3 +236,31 @@ def test_vjp_with_wrong_shape_names_the_op():
     x = gb.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="BadShape.backward returned a gradient of shape"):
         BadShape.apply(x).backward()
+
+
+def test_slice_gradients_accumulate_in_place_without_touching_shared_arrays():
+    """Views (split, unbind, x[key]) hand back SliceGrads that the engine adds into the
+    input's gradient in place; an array that another input's gradient shares must be copied
+    first (Add's VJP gives both inputs the same array)."""
+    data = np.random.default_rng(0).standard_normal((4, 6))
+    x = gb.tensor(data, requires_grad=True)
+    a, b = x.exp(), x.sin()
+    q, k, v = (a * 1.5).split(2, dim=1)  # three slices of one non-leaf
+    loss = (a + b).sum() + (a[0] * 3).sum() + (q * k * v).sum() + b.unbind(0)[2].sum()
+    loss.backward()
+    tx = torch.tensor(data, requires_grad=True)
+    ta, tb = tx.exp(), tx.sin()
+    tq, tk, tv = (ta * 1.5).split(2, dim=1)
+    tloss = (ta + tb).sum() + (ta[0] * 3).sum() + (tq * tk * tv).sum() + tb.unbind(0)[2].sum()
+    tloss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_slices_of_a_leaf_accumulate_into_its_grad():
+    x = gb.tensor(np.arange(6.0), requires_grad=True)
+    first, second = x.split(3)
+    (first * 2).sum().backward(retain_graph=False)
+    (second * 5).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0, 5.0, 5.0, 5.0]
+    x[1:3].sum().backward()  # into an existing .grad, in place
+    assert x.grad.tolist() == [2.0, 3.0, 3.0, 5.0, 5.0, 5.0]

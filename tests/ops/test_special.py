@@ -14,7 +14,8 @@ def _reference_cdf(x: np.ndarray) -> np.ndarray:
 
 # the tails, the region where the polynomial's clip takes over, and tiny values
 GRID = np.concatenate([np.linspace(-12, 12, 20_001), np.geomspace(1e-30, 1e-2, 200),
-                       -np.geomspace(1e-30, 1e-2, 200), [0.0, 5.5437, -5.5437, 5.6, -5.6]])
+                       -np.geomspace(1e-30, 1e-2, 200), [0.0, 5.5437, -5.5437, 5.6, -5.6],
+                       np.geomspace(12, 3e38, 200), -np.geomspace(12, 3e38, 200)])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -27,6 +28,14 @@ def test_normal_cdf_matches_math_erf(dtype):
     if dtype == np.float64:  # float32's tanh form is accurate in absolute terms only
         tail = (x < -1) & (want > 1e-30)
         np.testing.assert_allclose(got[tail], want[tail], rtol=1e-5)
+
+
+def test_normal_cdf_saturates_without_overflow_warnings():
+    x = np.array([1e20, 3e38, np.inf, -1e20, -3e38, -np.inf, np.nan], dtype=np.float32)
+    with np.errstate(all="raise"):
+        got = normal_cdf(x[:-1])
+    assert got.tolist() == [1, 1, 1, 0, 0, 0]
+    assert np.isnan(normal_cdf(x[-1:]))[0]
 
 
 def test_normal_cdf_is_monotone_and_bounded_in_float32():

@@ -378,10 +378,10 @@ class Attention(Function):
 
     def forward(self, q, k, v, fmask=None, keep=None, causal=False, scale=1.0, dropout_p=0.0):
         need_q, need_k = self.needs_input_grad[:2]
-        self.split = (fmask is None and dropout_p == 0.0 and (keep is None or causal)
+        self.blocked = (fmask is None and dropout_p == 0.0 and (keep is None or causal)
                       and q.ndim >= 3 and q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
-        if self.split:  # batch rows independent: computed a block of rows at a time
-            return self._forward_split(q, k, v, causal, scale)
+        if self.blocked:  # batch rows independent: computed a block of rows at a time
+            return self._forward_blocked(q, k, v, causal, scale)
         qs = q * q.dtype.type(scale)  # (..., L, E)
         kt = np.ascontiguousarray(_mT(k))  # (..., E, S): NumPy's batched GEMM is faster
         s = np.matmul(qs, kt)  # (..., L, S), a fresh array: the softmax works in place
@@ -422,8 +422,8 @@ class Attention(Function):
         return out
 
     def backward(self, g):
-        if self.split:
-            return self._backward_split(g)
+        if self.blocked:
+            return self._backward_blocked(g)
         need_q, need_k, need_v = self.needs_input_grad[:3]
         need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
         p, drop = self.p, self.drop
@@ -452,7 +452,7 @@ class Attention(Function):
     # cache through the softmax's passes; all at once, a GPT's scores at batch 256 (16 MB per
     # layer) would go to memory and back on every pass.
 
-    def _forward_split(self, q, k, v, causal, scale):
+    def _forward_blocked(self, q, k, v, causal, scale):
         need_q, need_k = self.needs_input_grad[:2]
         L, S = q.shape[-2], k.shape[-2]
         dt = q.dtype
@@ -491,7 +491,7 @@ class Attention(Function):
         self.v = v if (need_q or need_k) else None
         return out
 
-    def _backward_split(self, g):
+    def _backward_blocked(self, g):
         need_q, need_k, need_v = self.needs_input_grad[:3]
         p, qs, k, v, dt = self.p, self.qs, self.k, self.v, g.dtype
         gv = np.empty(p.shape[:-2] + (p.shape[-1], g.shape[-1]), dt) if need_v else None

@@ -146,8 +146,8 @@ class RNNSequence(Function):
         y[t] = (h_new if self.mask is None else h_new * self.mask[t]).T
 
     def _forward_rnn(self, xw, whh, s, h, c, hprev, y, b_hh, w_hr):
-        T, B = self.shape[:2]
-        acts = np.empty((T,) + xw[:, 0].shape, dtype=xw.dtype)  # (T, H, B): h' of every step
+        T, B, _I, H, _P = self.shape
+        acts = np.empty((T, H, B), dtype=xw.dtype)  # h' of every step
         relu = self.mode == "rnn_relu"
         for t in self.order:
             hprev[:, t] = h

@@ -95,7 +95,8 @@ def train_loop(model, opt, loss_fn, train_ids, val_batches, *, batch: int, seq: 
         hist["train_loss"].append(smooth if smooth is not None else float("nan"))
         hist["val_loss"].append(v)
         hist["lr"].append(opt.param_groups[0]["lr"])
-        log(f"step {step:6d}  {now:7.1f} s  train {smooth if smooth else float('nan'):.4f}  "
+        train = f"{smooth:.4f}" if smooth is not None else "  -   "  # no step taken yet
+        log(f"step {step:6d}  {now:7.1f} s  train {train}  "
             f"val {v:.4f} nats/char  lr {opt.param_groups[0]['lr']:.2e}")
 
     record()

@@ -378,93 +378,49 @@ class Attention(Function):
 
     def forward(self, q, k, v, fmask=None, keep=None, causal=False, scale=1.0, dropout_p=0.0):
         need_q, need_k = self.needs_input_grad[:2]
-        self.blocked = (fmask is None and dropout_p == 0.0 and (keep is None or causal)
-                      and q.ndim >= 3 and q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
-        if self.blocked:  # batch rows independent: computed a block of rows at a time
-            return self._forward_blocked(q, k, v, causal, scale)
-        qs = q * q.dtype.type(scale)  # (..., L, E)
-        kt = np.ascontiguousarray(_mT(k))  # (..., E, S): NumPy's batched GEMM is faster
-        s = np.matmul(qs, kt)  # (..., L, S), a fresh array: the softmax works in place
-        p = None
-        if fmask is None and s.shape[-1]:
-            keep01 = None  # the same mask as 0/1 floats
-            if causal:
-                keep = _causal_keep(s.shape[-2], s.shape[-1])
-                keep01 = _causal_keep01(s.shape[-2], s.shape[-1], s.dtype)
-            elif keep is not None:
-                keep01 = keep.astype(s.dtype)
-            p = _softmax_shifted_by_bound_(s, qs, k, keep01)
-        if p is None:  # a float mask, or rows the fast path could not do: the exact softmax
-            if fmask is not None:
-                s = _grow_to(s, fmask.shape)  # a mask may carry batch dims the scores lack
-                s += fmask
-            else:
-                s = np.matmul(qs, kt)
-                if keep is not None:
-                    s = _grow_to(s, keep.shape)
-                    np.copyto(s, -np.inf, where=~keep)
-            p = _softmax_lastdim_(s, maybe_empty_rows=fmask is not None or keep is not None)
-        self.drop = self.pd = None
-        if dropout_p > 0.0:
-            self.drop = _keep_mask(p.shape, dropout_p, p.dtype)
-            self.pd = p * self.drop
-            out = np.matmul(self.pd, v)
-        else:
-            out = np.matmul(p, v)  # (..., L, Ev)
-        # keep only what the asked-for gradients read
         need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
-        need_scores = need_q or need_k or need_mask
-        self.p = p
-        self.qs = qs if need_k else None
-        self.k = k if need_q else None
-        self.v = v if need_scores else None
-        self.scale = scale
-        return out
-
-    def backward(self, g):
-        if self.blocked:
-            return self._backward_blocked(g)
-        need_q, need_k, need_v = self.needs_input_grad[:3]
-        need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
-        p, drop = self.p, self.drop
-        gq = gk = gv = None
-        if need_v:
-            gv = np.matmul(_mT(p if drop is None else self.pd), g)  # (..., S, Ev)
-        if not (need_q or need_k or need_mask):
-            return gq, gk, gv, None
-        vt = np.ascontiguousarray(_mT(self.v))  # (..., Ev, S), contiguous for the GEMM
-        dp = np.matmul(g, vt)  # (..., L, S), a fresh array: reused in place below
-        if drop is not None:
-            dp *= drop
-        # softmax VJP, in place: dS = P * (dP - sum_j dP_j P_j)
-        dp -= _last_dots(dp, p)[..., None]
-        dp *= p
-        if need_q:
-            gq = np.matmul(dp, self.k)  # (..., L, E)
-            gq *= gq.dtype.type(self.scale)
-        if need_k:
-            gk = np.matmul(_mT(dp), self.qs)  # (..., S, E); qs already carries the scale
-        return gq, gk, gv, (dp if need_mask else None)
-
-    # --- the same computation over blocks of the first (batch) axis ---------------------------
-    # Used when no float mask, bool mask or dropout is involved, and q, k, v share their batch
-    # dims: every batch row is then independent. Each block's scores (about 1 MB) stay in the
-    # cache through the softmax's passes; all at once, a GPT's scores at batch 256 (16 MB per
-    # layer) would go to memory and back on every pass.
-
-    def _forward_blocked(self, q, k, v, causal, scale):
-        need_q, need_k = self.needs_input_grad[:2]
         L, S = q.shape[-2], k.shape[-2]
         dt = q.dtype
-        # backward reads the probabilities and the scaled queries: without it (inference),
-        # one block's worth of each is enough
+        keep01 = None  # the bool mask as 0/1 floats, for the bound-shifted softmax
+        if causal:
+            keep, keep01 = _causal_keep(L, S), _causal_keep01(L, S, dt)
+        elif keep is not None and fmask is None:
+            keep01 = keep.astype(dt)
+        # Without a float mask, dropout or a bool mask that is not the causal one, and with q,
+        # k, v sharing their batch dims, every batch row is independent: the rows are then
+        # computed a block at a time, so each block's scores (about 1 MB) stay in the cache
+        # through the softmax's passes (a GPT's scores at batch 256 are 16 MB per layer).
+        self.blocked = (fmask is None and dropout_p == 0.0 and (keep is None or causal)
+                        and q.ndim >= 3 and q.shape[:-2] == k.shape[:-2] == v.shape[:-2])
+        self.drop = self.pd = None
+        self.scale = scale
+        if self.blocked:
+            out = self._forward_blocked(q, k, v, keep, keep01, scale)
+        else:
+            qs = q * dt.type(scale)  # (..., L, E)
+            kt = np.ascontiguousarray(_mT(k))  # (..., E, S): NumPy's batched GEMM is faster
+            self.p = p = _attention_probs(qs, kt, k, keep, keep01, fmask)
+            if dropout_p > 0.0:
+                self.drop = _keep_mask(p.shape, dropout_p, p.dtype)
+                self.pd = p * self.drop
+            out = np.matmul(p if self.pd is None else self.pd, v)  # (..., L, Ev)
+            self.qs = qs
+        # keep only what the asked-for gradients read
+        if not need_k:
+            self.qs = None
+        self.k = k if need_q else None
+        self.v = v if (need_q or need_k or need_mask) else None
+        return out
+
+    def _forward_blocked(self, q, k, v, keep, keep01, scale):
+        """The forward a block of batch rows at a time. Backward reads the probabilities and
+        the scaled queries; without it (inference) one block's worth of each is enough."""
+        S, dt = k.shape[-2], q.dtype
         train = any(self.needs_input_grad)
-        qs = np.empty(q.shape, dt) if train else None
+        self.qs = qs = np.empty(q.shape, dt) if train else None
         kt = np.empty(k.shape[:-2] + (k.shape[-1], S), dt) if train else None
-        p = np.empty(q.shape[:-1] + (S,), dt) if train else None
+        self.p = p = np.empty(q.shape[:-1] + (S,), dt) if train else None
         out = np.empty(q.shape[:-1] + (v.shape[-1],), dt)
-        keep = _causal_keep(L, S) if causal else None
-        keep01 = _causal_keep01(L, S, dt) if causal else None
 
         def rows(a, b):
             if train:
@@ -474,48 +430,85 @@ class Attention(Function):
             else:
                 qs_r = q[a:b] * dt.type(scale)
                 kt_r = np.ascontiguousarray(_mT(k[a:b]))
-                s_r = np.empty((b - a,) + q.shape[1:-1] + (S,), dt)
-            np.matmul(qs_r, kt_r, out=s_r)
-            if S and _softmax_shifted_by_bound_(s_r, qs_r, k[a:b], keep01) is None:
-                np.matmul(qs_r, kt_r, out=s_r)  # the exact softmax (see forward)
-                if keep is not None:
-                    np.copyto(s_r, -np.inf, where=~keep)
-                _softmax_lastdim_(s_r, maybe_empty_rows=keep is not None)
-            np.matmul(s_r, v[a:b], out=out[a:b])
+                s_r = None
+            p_r = _attention_probs(qs_r, kt_r, k[a:b], keep, keep01, out=s_r)
+            np.matmul(p_r, v[a:b], out=out[a:b])
 
         backend.by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)
-        self.drop = self.pd = None
-        self.p, self.scale = p, scale
-        self.qs = qs if need_k else None
-        self.k = k if need_q else None
-        self.v = v if (need_q or need_k) else None
         return out
 
-    def _backward_blocked(self, g):
+    def backward(self, g):
         need_q, need_k, need_v = self.needs_input_grad[:3]
-        p, qs, k, v, dt = self.p, self.qs, self.k, self.v, g.dtype
-        gv = np.empty(p.shape[:-2] + (p.shape[-1], g.shape[-1]), dt) if need_v else None
+        need_mask = len(self.needs_input_grad) > 3 and self.needs_input_grad[3]
+        p, qs, k, v = self.p, self.qs, self.k, self.v
+        scale = g.dtype.type(self.scale)
+        if not self.blocked:
+            return _attention_vjp(g, p, self.pd, self.drop, v, k, qs, scale, need_q, need_k,
+                                  need_v, need_mask)
+        # the same VJP a block of batch rows at a time, into preallocated gradients
+        dt = g.dtype
         gq = np.empty(p.shape[:-1] + (k.shape[-1],), dt) if need_q else None
         gk = np.empty(p.shape[:-2] + (p.shape[-1], qs.shape[-1]), dt) if need_k else None
-        scale = dt.type(self.scale)
+        gv = np.empty(p.shape[:-2] + (p.shape[-1], g.shape[-1]), dt) if need_v else None
 
         def rows(a, b):
-            p_r, g_r = p[a:b], g[a:b]
-            if need_v:
-                np.matmul(_mT(p_r), g_r, out=gv[a:b])
-            if not (need_q or need_k):
-                return
-            dp = np.matmul(g_r, np.ascontiguousarray(_mT(v[a:b])))
-            dp -= _last_dots(dp, p_r)[..., None]  # dS = P * (dP - rowsum(dP * P))
-            dp *= p_r
-            if need_q:
-                np.matmul(dp, k[a:b], out=gq[a:b])
-                gq[a:b] *= scale
-            if need_k:
-                np.matmul(_mT(dp), qs[a:b], out=gk[a:b])
+            _attention_vjp(g[a:b], p[a:b], None, None, _rows(v, a, b), _rows(k, a, b),
+                           _rows(qs, a, b), scale, need_q, need_k, need_v, False,
+                           out=(_rows(gq, a, b), _rows(gk, a, b), _rows(gv, a, b)))
 
         backend.by_blocks(rows, p.shape[0], p[:1].size)
         return gq, gk, gv, None
+
+
+def _rows(a, start: int, stop: int):
+    """a[start:stop], or None for None."""
+    return None if a is None else a[start:stop]
+
+
+def _attention_probs(qs, kt, k, keep, keep01, fmask=None, out=None):
+    """softmax(qs @ kt + fmask) over the last axis, keys where `keep` is False masked out.
+
+    Written into `out` when given (where the masks broadcast into it), else a fresh array.
+    Without a float mask the shift is the cheap bound of _softmax_shifted_by_bound_; rows it
+    cannot do get the exact softmax.
+    """
+    s = np.matmul(qs, kt, out=out)  # the softmax works in place
+    if fmask is None and s.shape[-1]:
+        p = _softmax_shifted_by_bound_(s, qs, k, keep01)
+        if p is not None:
+            return p
+        s = np.matmul(qs, kt, out=out)  # the bound pass overwrote the scores
+    if fmask is not None:
+        s = _grow_to(s, fmask.shape)  # a mask may carry batch dims the scores lack
+        s += fmask
+    elif keep is not None:
+        s = _grow_to(s, keep.shape)
+        np.copyto(s, -np.inf, where=~keep)
+    return _softmax_lastdim_(s, maybe_empty_rows=fmask is not None or keep is not None)
+
+
+def _attention_vjp(g, p, pd, drop, v, k, qs, scale, need_q, need_k, need_v, need_mask,
+                   out=(None, None, None)):
+    """(dQ, dK, dV, d float mask) of attention; see Attention. `out` may hold arrays for
+    dQ, dK, dV to be written into."""
+    gq_out, gk_out, gv_out = out
+    gq = gk = gv = None
+    if need_v:
+        gv = np.matmul(_mT(p if drop is None else pd), g, out=gv_out)  # (..., S, Ev)
+    if not (need_q or need_k or need_mask):
+        return gq, gk, gv, None
+    dp = np.matmul(g, np.ascontiguousarray(_mT(v)))  # (..., L, S), fresh: reused in place
+    if drop is not None:
+        dp *= drop
+    # softmax VJP, in place: dS = P * (dP - sum_j dP_j P_j)
+    dp -= _last_dots(dp, p)[..., None]
+    dp *= p
+    if need_q:
+        gq = np.matmul(dp, k, out=gq_out)  # (..., L, E)
+        gq *= scale
+    if need_k:
+        gk = np.matmul(_mT(dp), qs, out=gk_out)  # (..., S, E); qs already carries the scale
+    return gq, gk, gv, (dp if need_mask else None)
 
 
 def _mT(a: np.ndarray) -> np.ndarray:

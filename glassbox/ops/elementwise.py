@@ -733,15 +733,6 @@ def _c_order(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else a.copy(order="C")
 
 
-def _blocks(*arrays):
-    """Flat views of same-shape C-contiguous arrays, cut into blocks of BLOCK_ELEMENTS (see
-    backend: a many-pass kernel run block by block keeps its data in the L2 cache)."""
-    flats = [a.reshape(-1) for a in arrays]
-    size = backend.BLOCK_ELEMENTS
-    for start in range(0, flats[0].size, size):
-        yield [f[start:start + size] for f in flats]
-
-
 class Gelu(Function):
     """x * Phi(x) (exact, with erf) or its tanh approximation."""
 
@@ -750,17 +741,19 @@ class Gelu(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             return 0.5 * x * (1 + self.t)
-        x = _c_order(x)
+        # flat, a block at a time (backend.by_blocks): the passes stay in the L2 cache
+        x = _c_order(x).reshape(-1)
         y = np.empty(x.shape, x.dtype)
-        if any(self.needs_input_grad):  # backward reads Phi(x): keep all of it
-            self.cdf = np.empty(x.shape, x.dtype)
-            for xb, cb, yb in _blocks(x, self.cdf, y):
-                normal_cdf(xb, out=cb)
-                np.multiply(xb, cb, out=yb)
-        else:  # inference: one block's worth of Phi at a time
-            for xb, yb in _blocks(x, y):
-                np.multiply(xb, normal_cdf(xb), out=yb)
-        return y
+        keep = any(self.needs_input_grad)  # backward reads Phi(x); inference needs a block's
+        cdf = np.empty(x.shape, x.dtype) if keep else None
+
+        def block(a, b):
+            phi = normal_cdf(x[a:b], out=None if cdf is None else cdf[a:b])
+            np.multiply(x[a:b], phi, out=y[a:b])
+
+        backend.by_blocks(block, x.size, 1)
+        self.cdf = cdf
+        return y.reshape(self.x.shape)
 
     def backward(self, g):
         x = self.x
@@ -770,18 +763,22 @@ class Gelu(Function):
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
         if g.shape != x.shape or g.dtype != x.dtype:
             g = np.broadcast_to(g, x.shape).astype(x.dtype)
-        x, g = _c_order(x), _c_order(g)
+        x, g, cdf = _c_order(x).reshape(-1), _c_order(g).reshape(-1), self.cdf
         d = np.empty(x.shape, x.dtype)
+
         # d/dx x Phi(x) = Phi(x) + x phi(x), phi the normal density, in place block by block
-        for xb, cb, gb_, db in _blocks(x, self.cdf, g, d):
+        def block(a, b):
+            db, xb = d[a:b], x[a:b]
             np.multiply(xb, xb, out=db)
             db *= -0.5
             np.exp(db, out=db)
             db *= xb
             db *= _INV_SQRT_2PI
-            db += cb
-            db *= gb_
-        return d
+            db += cdf[a:b]
+            db *= g[a:b]
+
+        backend.by_blocks(block, x.size, 1)
+        return d.reshape(self.x.shape)
 
 
 class Silu(Function):

@@ -2,7 +2,7 @@
 
 Same data (glassbox.data.datasets), same architectures, optimizers, learning-rate schedules,
 batch sizes and epochs as examples/mnist5k_mlp.py, examples/mnist5k_cnn.py,
-examples/mnist1d.py and examples/mnist1d_sequence.py (the GRU); augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
+examples/mnist1d_paper.py and examples/mnist1d_sequence.py (the GRU); augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
 network, its gradients and the optimizer are PyTorch's. Weights start from PyTorch's own
 initialisation (same distributions as glassbox's, different draws), so single runs differ by
 seed noise: compare means over seeds.
@@ -30,7 +30,7 @@ from torch import nn
 from glassbox.data import datasets
 from glassbox.data.transforms import RandomAffine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "examples"))
 from _common import batch_indices  # the examples' batch order
 
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))

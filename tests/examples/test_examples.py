@@ -66,7 +66,7 @@ def test_mnist5k_cnn_tuned():
 
 
 def test_mnist1d_three_models():
-    figures = run_example("mnist1d.py")
+    figures = run_example("mnist1d_paper.py")
     assert figures["logreg_test_accuracy"] > 0.2  # chance: 0.1
     assert figures["mlp_test_accuracy"] > 0.3
     assert figures["cnn_test_accuracy"] > 0.3
@@ -105,3 +105,14 @@ def test_demo_saves_model_and_curves(tmp_path):
     assert list(state) == list(model.state_dict())
     model.load_state_dict(state)
     assert all(np.isfinite(v.numpy()).all() for v in state.values())
+
+
+def test_no_example_shadows_an_installed_module():
+    """Running examples/<name>.py puts examples/ first on sys.path, so an example named like a
+    package glassbox imports (as examples/mnist1d.py once was) breaks that import."""
+    from importlib.machinery import PathFinder
+
+    # the installed modules only: other tests may have put examples/ on sys.path
+    path = [p for p in sys.path if Path(p or ".").resolve() != EXAMPLES]
+    clashes = [p.name for p in EXAMPLES.glob("*.py") if PathFinder.find_spec(p.stem, path)]
+    assert clashes == [], f"rename these examples: {clashes}"

@@ -95,11 +95,9 @@ def train_one(name, data, steps, lr, batch, seed, log_every, tiny=False, batches
               model=None):
     """Train `name` (or the given `model`) with Adam; returns (test accuracy, seconds, model)."""
     gb.manual_seed(seed)
-    if model is not None:
-        pass
-    elif name == "gru":
+    if model is None and name == "gru":
         model = GRUClassifier()
-    else:
+    elif model is None:
         model = TransformerClassifier(d_model=16, ff=32, num_layers=1) if tiny else \
             TransformerClassifier()
     opt = gb.optim.Adam(model.parameters(), lr=lr)

@@ -36,6 +36,7 @@ torch (the last NaN of a window).
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -69,6 +70,8 @@ FLAT_LAYOUT = None
 
 def _ints(value, n: int, name: str, op: str) -> tuple:
     """An int or a sequence of n ints as a tuple of n ints (torch's single-or-list rule)."""
+    if type(value) is int:  # the common case, without the slower ABC checks below
+        return (value,) * n
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (int(value),) * n
     if isinstance(value, (tuple, list)) and all(
@@ -175,10 +178,11 @@ class _ConvGeometry:
         else:
             xp = self.pad(x)  # (C, N, Hp, Wp), any strides
             sc, sn, sh, sw = xp.strides
-            src = as_strided(
-                xp, (g, cg, self.kh, self.kw, self.n, self.ho, self.wo),
-                (cg * sc, sc, self.dh * sh, self.dw * sw, sn, self.sh * sh, self.sw * sw),
-            )
+            shape = (g, cg, self.kh, self.kw, self.n, self.ho, self.wo)
+            strides = (cg * sc, sc, self.dh * sh, self.dw * sw, sn, self.sh * sh, self.sw * sw)
+            # np.ndarray on a contiguous buffer is the cheap call (see the flat layout above)
+            src = (np.ndarray(shape, xp.dtype, xp, 0, strides) if xp.flags.c_contiguous
+                   else as_strided(xp, shape, strides))
             dst = cols[:, : cg * self.kk].reshape(g, cg, self.kh, self.kw, self.n, self.ho, self.wo)
         np.copyto(dst, src)
         return cols
@@ -246,6 +250,19 @@ def _conv_geometry(op, x_shape, w_shape, stride, padding, dilation, groups, tran
                    output_padding=(0, 0)):
     """Validate a convolution's arguments (as torch does) and return its _ConvGeometry.
 
+    Geometries are immutable and cached by their arguments (and FLAT_LAYOUT), so a network
+    run again on the same shapes skips this work: it matters for batch-1 latency.
+    """
+    return _cached_conv_geometry(op, tuple(x_shape), tuple(w_shape), tuple(stride),
+                                 tuple(padding), tuple(dilation), int(groups), bool(transposed),
+                                 tuple(output_padding), FLAT_LAYOUT)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_conv_geometry(op, x_shape, w_shape, stride, padding, dilation, groups, transposed,
+                          output_padding, flat_layout):
+    """_conv_geometry's work (exceptions are not cached: a bad call raises every time).
+
     Shapes are 4-d: x (N, C, H, W), weight (O, C/groups, kh, kw), or for a transposed
     convolution weight (C, O/groups, kh, kw). For a transposed convolution the geometry is that
     of the adjoint convolution, whose input is the transposed convolution's output.
@@ -294,7 +311,7 @@ def _conv_geometry(op, x_shape, w_shape, stride, padding, dilation, groups, tran
         # the adjoint convolution: input = our output (O channels), output = our input
         o = w_shape[1] * groups
         return _make_geometry(n, o, c, out_hw, (h, w), (kh, kw), stride, padding, dilation,
-                              groups)
+                              groups, flat_layout)
     pads = padding if len(padding) == 4 else (padding[0], padding[0], padding[1], padding[1])
     if min(pads) < 0:
         raise ConvError(f"{op}: negative padding is not supported, got padding={padding}")
@@ -306,14 +323,14 @@ def _conv_geometry(op, x_shape, w_shape, stride, padding, dilation, groups, tran
         )
     out_hw = tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
     return _make_geometry(n, c, w_shape[0], (h, w), out_hw, (kh, kw), stride,
-                          (pads[0], pads[2]), dilation, groups)
+                          (pads[0], pads[2]), dilation, groups, flat_layout)
 
 
-def _make_geometry(n, c, o, hw, out_hw, kernel, stride, pad, dilation, groups):
+def _make_geometry(n, c, o, hw, out_hw, kernel, stride, pad, dilation, groups, flat_layout):
     cg, og = c // groups, o // groups
     # flat layout: stride 1 and a column matrix larger than the output (see module docstring)
     flat = stride == (1, 1) and kernel != (1, 1)
-    flat = flat and (cg * kernel[0] * kernel[1] > og if FLAT_LAYOUT is None else FLAT_LAYOUT)
+    flat = flat and (cg * kernel[0] * kernel[1] > og if flat_layout is None else flat_layout)
     return _ConvGeometry(n, c, o, hw, out_hw, kernel, stride, pad, dilation, groups, flat)
 
 
@@ -654,6 +671,12 @@ def _from_planes(p, n, c, channel_major):
     return p.reshape(n, c, *p.shape[1:])
 
 
+@functools.lru_cache(maxsize=512)
+def _pool_geometry(op, hw, kernel, stride, padding, dilation, ceil_mode) -> "_PoolGeometry":
+    """A cached _PoolGeometry: it is immutable, and a network repeats the same few shapes."""
+    return _PoolGeometry(op, hw, kernel, stride, padding, dilation, ceil_mode)
+
+
 def _to_planes(g, channel_major):
     """An (N, C, h, w) gradient as planes in the same order as the forward's (copies if it must)."""
     n, c, h, w = g.shape
@@ -972,7 +995,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     x4, kernel, stride, padding, dilation = _pool_args(
         op, nd, input, kernel_size, stride, padding, dilation
     )
-    geom = _PoolGeometry(op, x4[2:], kernel, stride, padding, dilation, bool(ceil_mode))
+    geom = _pool_geometry(op, x4[2:], kernel, stride, padding, dilation, bool(ceil_mode))
     out_shape = _out_shape((x4[0], x4[1], geom.ho, geom.wo), input.ndim, nd)
     sink = [] if return_indices else None
     out = MaxPool.apply(input, geom=geom, x4=x4, out_shape=out_shape, indices_out=sink)
@@ -1043,7 +1066,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         not isinstance(divisor_override, numbers.Integral) or divisor_override == 0
     ):
         raise ConvError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
-    geom = _PoolGeometry(op, x4[2:], kernel, stride, padding, dilation, bool(ceil_mode))
+    geom = _pool_geometry(op, x4[2:], kernel, stride, padding, dilation, bool(ceil_mode))
     divisor = _avg_divisor(geom, count_include_pad, divisor_override, input.dtype)
     out_shape = _out_shape((x4[0], x4[1], geom.ho, geom.wo), input.ndim, nd)
     return AvgPool.apply(input, geom=geom, x4=x4, out_shape=out_shape, divisor=divisor)
@@ -1204,7 +1227,7 @@ def _adaptive_avg(op, nd, input, output_size):
     x4, sizes = _adaptive_sizes(op, nd, input, output_size)
     if _divides(x4, sizes):  # equal windows: plain average pooling, torch's arithmetic
         kernel = tuple(x // s for x, s in zip(x4[2:], sizes))
-        geom = _PoolGeometry(op, x4[2:], kernel, kernel, (0, 0), (1, 1), False)
+        geom = _pool_geometry(op, x4[2:], kernel, kernel, (0, 0), (1, 1), False)
         out_shape = _out_shape((x4[0], x4[1]) + sizes, input.ndim, nd)
         divisor = input.dtype.type(kernel[0] * kernel[1])
         return AvgPool.apply(input, geom=geom, x4=x4, out_shape=out_shape, divisor=divisor)

@@ -78,13 +78,17 @@ def _cols_op(ufunc, a2: np.ndarray, v: np.ndarray, out=None) -> np.ndarray:
     consecutive rows as one row of k * N against v tiled k times gives the same result.
     """
     m, n = a2.shape
+    if m < 256:  # few rows: the per-row loops cost less than building the tiled vector
+        return ufunc(a2, v, out=out)
     k = 1
     while k * 2 * n <= 8192 and m % (k * 2) == 0:
         k *= 2
     if k == 1 or not a2.flags.c_contiguous or (out is not None and not out.flags.c_contiguous):
         return ufunc(a2, v, out=out)
     wide = (m // k, k * n)
-    res = ufunc(a2.reshape(wide), np.tile(v, k), out=None if out is None else out.reshape(wide))
+    tiled = np.empty((k, n), dtype=v.dtype)  # v repeated k times (cheaper than np.tile)
+    tiled[...] = v
+    res = ufunc(a2.reshape(wide), tiled.reshape(-1), out=None if out is None else out.reshape(wide))
     return res.reshape(m, n)
 
 

@@ -109,6 +109,21 @@ def test_errors(call, match):
         call(TF, lambda *s: torch.tensor(_rand(*s)))
 
 
+def test_geometries_are_cached_but_errors_raise_every_time():
+    x, w = gb.tensor(_rand(2, 3, 8, 8)), gb.tensor(_rand(4, 3, 3, 3))
+    first = F.conv2d(x, w, padding=1).grad_fn
+    with gb.enable_grad():
+        x.requires_grad = True
+        a, b = F.conv2d(x, w, padding=1).grad_fn, F.conv2d(x, w, padding=[1, 1]).grad_fn
+    assert first is None and a.geom is b.geom  # one geometry for equal arguments
+    assert F.conv2d(x, w, padding=2).shape == (2, 4, 10, 10)  # a new one for new arguments
+    for _ in range(2):  # a failed validation is not cached
+        with pytest.raises(conv_ops.ConvError, match=r"kernel \(3, 3\).*larger than the padded"):
+            F.conv2d(gb.tensor(_rand(1, 3, 2, 2)), w)
+    pool_a = F.max_pool2d(x, 2).grad_fn.geom
+    assert F.max_pool2d(x, (2, 2)).grad_fn.geom is pool_a
+
+
 def test_dtype_mismatch_raises_like_torch():
     x, w = _rand(2, 1, 5, 5), _rand(3, 1, 3, 3)
     with pytest.raises(TypeError, match=r"conv2d: input is float64 but weight is float32"):

@@ -48,10 +48,12 @@ class Result:
     first_loss_glassbox: float = float("nan")
     first_loss_torch: float = float("nan")
     notes: str = ""
+    round_ratios: list = field(default_factory=list)  # one per pair of timing subprocesses
 
     @property
     def ratios(self):
-        return [g / t for g, t in zip(self.glassbox_s, self.torch_s)]
+        """Per-round ratios when the timing ran in subprocess rounds, else per-unit pairs."""
+        return self.round_ratios or [g / t for g, t in zip(self.glassbox_s, self.torch_s)]
 
     def summary(self, peak_gflops: float) -> dict:
         g_med = statistics.median(self.glassbox_s)
@@ -75,7 +77,11 @@ class Result:
 
 
 def interleave(result: Result, run_glassbox, run_torch, repeats: int) -> Result:
-    """Time both frameworks alternately (order flipped each round) so drift hits both."""
+    """Time both frameworks alternately (order flipped each round) so drift hits both.
+
+    In one process each library's idle worker threads spin for a while after its last op and
+    slow the other down: fine for comparing op-level variants, while benchmarks/run.py times
+    whole workloads in a subprocess per framework."""
     for r in range(repeats):
         pair = [(run_glassbox, result.glassbox_s), (run_torch, result.torch_s)]
         for fn, times in pair if r % 2 == 0 else pair[::-1]:
@@ -102,7 +108,7 @@ def print_table(rows: list[dict], peak: float) -> None:
             f"{r.get('glassbox_peak_mb', float('nan')):>8.0f}"
             f"{r.get('torch_peak_mb', float('nan')):>8.0f}"
         )
-    print("ratio = glassbox time / torch time, median of interleaved pairs (lower is faster); "
+    print("ratio = glassbox time / torch time, median over alternating rounds (lower is faster); "
           "best = best / best;\n%pk = achieved GFLOP/s over the NumPy GEMM peak; MB = peak RSS "
           "above the post-import baseline, one subprocess per framework")
 

@@ -1,12 +1,18 @@
-"""glassbox vs PyTorch eager on the WORKLOADS benchmarks, side by side in one process.
+"""glassbox vs PyTorch eager on the WORKLOADS benchmarks, side by side in one run.
 
-    python benchmarks/run.py [--repeats 7] [--only W1,W2,W3,W4,W6] [--no-memory]
+    python benchmarks/run.py [--rounds 3] [--repeats 5] [--only W1,W2,W3,W4,W6] [--no-memory]
                              [--json benchmarks/results/latest.json]
 
 Both frameworks get the same initial weights (drawn once, copied into each), the same batches
 in the same order and the same optimizer. The first losses are compared (abort beyond 1e-4
-relative), so the same work is timed. One warm-up step each, then units of work, alternating
-which goes first.
+relative), so the same work is timed.
+
+Timing: each framework runs in its own subprocess, `--rounds` times, alternating which goes
+first; a subprocess takes one warm-up step and then times `--repeats` units of work. The ratio
+is the median over rounds of (glassbox median / torch median). Timing both in one process is
+unfair here: after a GEMM, OpenBLAS's worker threads keep spinning for about 0.1 s, and torch's
+OpenMP threads for a while too, so whichever framework runs next loses part of the second core
+(in one process, torch's W1 epoch took 136 ms; alone, 59-78 ms).
 
 - W1 MLP, W2 CNN: functional ops (F.linear, F.conv2d, ...) in both, Adam lr 1e-3; s/epoch.
 - W3 char-LSTM: glassbox.models.CharLSTM vs a torch twin (nn.LSTM), Adam lr 3e-3, batch 32 x 64
@@ -29,12 +35,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import Result, gemm_peak_gflops, interleave, print_table, write_json  # noqa: E402, I001
+from benchmarks.common import Result, gemm_peak_gflops, print_table, write_json  # noqa: E402, I001
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
@@ -300,22 +308,52 @@ def expand(only: str) -> list:
     return keys
 
 
-def run_workload(key, repeats):
+def time_probe(key, fw, repeats) -> dict:
+    """In a subprocess of its own: one framework's first loss (also the warm-up step), then
+    `repeats` timed units of work, scaled to the table's unit."""
+    first, unit, flops, scale = build(key, fw)
+    first_loss = first()
+    unit()  # warm-up unit: caches, allocator, lazy set-up
+    times = [_time_unit(unit) * scale for _ in range(repeats)]
+    return {"first_loss": first_loss, "times": times, "flops": flops}
+
+
+def _time_unit(unit) -> float:
+    start = time.perf_counter()
+    unit()
+    return time.perf_counter() - start
+
+
+def _probe(kind: str, key: str, fw: str, *extra) -> dict:
+    """Run this script's internal --KIND-probe for (key, fw) in a fresh Python process."""
+    spec = ":".join([key, fw, *map(str, extra)])
+    cmd = [sys.executable, __file__, f"--{kind}-probe", spec]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"error": out.stderr[-500:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_workload(key, rounds, repeats):
     name, unit_name = NAMES[key]
     result = Result(name, unit_name)
-    g_first, g_unit, flops, scale = build(key, "glassbox")
-    t_first, t_unit, _, _ = build(key, "torch")
-    result.flops = flops
-    result.first_loss_glassbox = g_first()  # also the warm-up step
-    result.first_loss_torch = t_first()
-    if not math.isclose(result.first_loss_glassbox, result.first_loss_torch, rel_tol=1e-4):
-        raise SystemExit(
-            f"{name}: first losses differ (glassbox {result.first_loss_glassbox:.6f}, "
-            f"torch {result.first_loss_torch:.6f}) -- not the same work"
-        )
-    interleave(result, g_unit, t_unit, repeats)
-    result.glassbox_s = [s * scale for s in result.glassbox_s]
-    result.torch_s = [s * scale for s in result.torch_s]
+    for r in range(rounds):
+        order = FRAMEWORKS if r % 2 == 0 else FRAMEWORKS[::-1]
+        got = {fw: _probe("time", key, fw, repeats) for fw in order}
+        for fw, probe in got.items():
+            if "error" in probe:
+                raise SystemExit(f"{name}: the {fw} timing subprocess failed:\n{probe['error']}")
+        g, t = got["glassbox"], got["torch"]
+        result.flops = g["flops"]
+        result.first_loss_glassbox, result.first_loss_torch = g["first_loss"], t["first_loss"]
+        if not math.isclose(g["first_loss"], t["first_loss"], rel_tol=1e-4):
+            raise SystemExit(
+                f"{name}: first losses differ (glassbox {g['first_loss']:.6f}, "
+                f"torch {t['first_loss']:.6f}) -- not the same work"
+            )
+        result.glassbox_s += g["times"]
+        result.torch_s += t["times"]
+        result.round_ratios.append(statistics.median(g["times"]) / statistics.median(t["times"]))
     return result
 
 
@@ -353,25 +391,30 @@ def mem_probe(key, fw) -> dict:
 
 
 def measure_memory(key, fw) -> dict:
-    cmd = [sys.executable, __file__, "--mem-probe", f"{key}:{fw}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        return {"peak_mb": float("nan"), "error": out.stderr[-500:]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    probe = _probe("mem", key, fw)
+    return {"peak_mb": float("nan"), **probe} if "error" in probe else probe
 
 
 def main():
     parser = argparse.ArgumentParser(description="glassbox vs PyTorch eager, side by side")
-    parser.add_argument("--repeats", type=int, default=7, help="timed units per framework")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timing subprocesses per framework, alternating (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed units per subprocess (default 5)")
     parser.add_argument("--only", default="W1,W2,W3,W4,W6",
                         help="comma-separated workloads (W6 = its four cases, or e.g. W6-GPT-1)")
     parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--mem-probe", help=argparse.SUPPRESS)  # KEY:framework (internal)
+    parser.add_argument("--time-probe", help=argparse.SUPPRESS)  # KEY:framework:repeats
     args = parser.parse_args()
     if args.mem_probe:
         key, fw = args.mem_probe.split(":")
         print(json.dumps(mem_probe(key, fw)))
+        return
+    if args.time_probe:
+        key, fw, repeats = args.time_probe.split(":")
+        print(json.dumps(time_probe(key, fw, int(repeats))))
         return
 
     import os
@@ -382,7 +425,7 @@ def main():
     peak = gemm_peak_gflops()
     rows = []
     for key in expand(args.only):
-        res = run_workload(key, args.repeats)
+        res = run_workload(key, args.rounds, args.repeats)
         row = res.summary(peak)
         if not args.no_memory:
             for fw in FRAMEWORKS:

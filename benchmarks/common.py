@@ -28,11 +28,11 @@ def gemm_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = a.T.copy()
     a @ b
-    best = min(_time(lambda: a @ b) for _ in range(repeats))
+    best = min(time_call(lambda: a @ b) for _ in range(repeats))
     return 2 * n**3 / best / 1e9
 
 
-def _time(fn) -> float:
+def time_call(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -85,7 +85,7 @@ def interleave(result: Result, run_glassbox, run_torch, repeats: int) -> Result:
     for r in range(repeats):
         pair = [(run_glassbox, result.glassbox_s), (run_torch, result.torch_s)]
         for fn, times in pair if r % 2 == 0 else pair[::-1]:
-            times.append(_time(fn))
+            times.append(time_call(fn))
     return result
 
 
@@ -120,4 +120,4 @@ def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:
                   indent=2)
 
 
-__all__ = ["Result", "asdict", "gemm_peak_gflops", "interleave", "print_table", "write_json"]
+__all__ = ["Result", "asdict", "gemm_peak_gflops", "interleave", "print_table", "time_call", "write_json"]

@@ -38,11 +38,10 @@ import math
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import Result, gemm_peak_gflops, print_table, write_json  # noqa: E402, I001
+from benchmarks.common import Result, gemm_peak_gflops, print_table, time_call, write_json  # noqa: E402, I001
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
@@ -314,14 +313,8 @@ def time_probe(key, fw, repeats) -> dict:
     first, unit, flops, scale = build(key, fw)
     first_loss = first()
     unit()  # warm-up unit: caches, allocator, lazy set-up
-    times = [_time_unit(unit) * scale for _ in range(repeats)]
+    times = [time_call(unit) * scale for _ in range(repeats)]
     return {"first_loss": first_loss, "times": times, "flops": flops}
-
-
-def _time_unit(unit) -> float:
-    start = time.perf_counter()
-    unit()
-    return time.perf_counter() - start
 
 
 def _probe(kind: str, key: str, fw: str, *extra) -> dict:

@@ -1,0 +1,24 @@
+"""benchmarks/run.py end to end: each framework timed in subprocess rounds, results as JSON."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+
+
+def test_run_times_each_framework_in_its_own_rounds(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--only", "W6-CNN-1", "--rounds", "2", "--repeats", "2",
+         "--no-memory", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["workload"] == "W6 CNN b1"
+    assert row["repeats"] == 2  # one ratio per round, not per unit
+    assert math.isclose(row["first_loss_glassbox"], row["first_loss_torch"], rel_tol=1e-4)
+    assert 0 < row["glassbox_median_s"] < 1 and 0 < row["torch_median_s"] < 1
+    assert row["ratio_median"] > 0 and "median over alternating rounds" in proc.stdout

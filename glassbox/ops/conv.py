@@ -672,7 +672,7 @@ def _from_planes(p, n, c, channel_major):
 
 
 @functools.lru_cache(maxsize=512)
-def _pool_geometry(op, hw, kernel, stride, padding, dilation, ceil_mode) -> "_PoolGeometry":
+def _pool_geometry(op, hw, kernel, stride, padding, dilation, ceil_mode) -> _PoolGeometry:
     """A cached _PoolGeometry: it is immutable, and a network repeats the same few shapes."""
     return _PoolGeometry(op, hw, kernel, stride, padding, dilation, ceil_mode)
 

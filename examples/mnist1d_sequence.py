@@ -3,8 +3,9 @@
 Each example is 40 time steps of one number. The paper's GRU (Greydanus, 2020: 91% test
 accuracy): a bidirectional GRU, hidden 6, batch-first; all 40 outputs (40 x 12 = 480) flattened
 into Linear(480, 10). Trained with Adam lr 1e-2, batch 100, 8,000 steps, 4,000 train / 1,000
-test; batches taken in order, cycling through the training set as the paper's code does. The Transformer: each step's value embedded to d_model 32 plus a learned position,
-2 encoder layers (4 heads, feed-forward 64), mean over positions, Linear(32, 10).
+test; batches taken in order, cycling through the training set as the paper's code does.
+The Transformer: each step's value embedded to d_model 32 plus a learned position, 2 encoder
+layers (4 heads, feed-forward 64), mean over positions, Linear(32, 10).
 
     python examples/mnist1d_sequence.py                   # both models, 8,000 steps, seed 0
     python examples/mnist1d_sequence.py --seeds 0 1 2     # mean over seeds

@@ -119,6 +119,17 @@ def _out_shape(shape4: tuple, ndim: int, nd: int) -> tuple:
     return shape if ndim == nd + 2 else shape[1:]
 
 
+def _strided_view(a: np.ndarray, shape: tuple, strides: tuple) -> np.ndarray:
+    """A strided view of `a`, such as every convolution window at once (callers only read it).
+
+    On a C-contiguous array it is built with np.ndarray (about 0.4 us, against 4.8 us for
+    as_strided), which matters for batch-1 latency; other arrays go through as_strided.
+    """
+    if a.flags.c_contiguous:
+        return np.ndarray(shape, a.dtype, a, 0, strides)
+    return as_strided(a, shape, strides)
+
+
 # ---------------------------------------------------------------------------------------------
 # Convolution geometry: im2col, col2im, and moving between (N, C, H, W) and (G, Cg, M)
 
@@ -168,21 +179,16 @@ class _ConvGeometry:
         if self.flat:
             buf = self.pack(x)  # (C, length)
             sc, se = buf.strides
-            # a strided window view straight on the contiguous buffer: np.ndarray is ~10x
-            # cheaper to call than as_strided, which matters for batch-1 latency
-            src = np.ndarray(
-                (g, cg, self.kh, self.kw, self.m), buf.dtype, buf, 0,
-                (cg * sc, sc, self.dh * self.wp * se, self.dw * se, se),
-            )
+            src = _strided_view(buf, (g, cg, self.kh, self.kw, self.m),
+                                (cg * sc, sc, self.dh * self.wp * se, self.dw * se, se))
             dst = cols[:, : cg * self.kk].reshape(g, cg, self.kh, self.kw, self.m)
         else:
             xp = self.pad(x)  # (C, N, Hp, Wp), any strides
             sc, sn, sh, sw = xp.strides
-            shape = (g, cg, self.kh, self.kw, self.n, self.ho, self.wo)
-            strides = (cg * sc, sc, self.dh * sh, self.dw * sw, sn, self.sh * sh, self.sw * sw)
-            # np.ndarray on a contiguous buffer is the cheap call (see the flat layout above)
-            src = (np.ndarray(shape, xp.dtype, xp, 0, strides) if xp.flags.c_contiguous
-                   else as_strided(xp, shape, strides))
+            src = _strided_view(
+                xp, (g, cg, self.kh, self.kw, self.n, self.ho, self.wo),
+                (cg * sc, sc, self.dh * sh, self.dw * sw, sn, self.sh * sh, self.sw * sw),
+            )
             dst = cols[:, : cg * self.kk].reshape(g, cg, self.kh, self.kw, self.n, self.ho, self.wo)
         np.copyto(dst, src)
         return cols
@@ -671,12 +677,6 @@ def _from_planes(p, n, c, channel_major):
     return p.reshape(n, c, *p.shape[1:])
 
 
-@functools.lru_cache(maxsize=512)
-def _pool_geometry(op, hw, kernel, stride, padding, dilation, ceil_mode) -> _PoolGeometry:
-    """A cached _PoolGeometry: it is immutable, and a network repeats the same few shapes."""
-    return _PoolGeometry(op, hw, kernel, stride, padding, dilation, ceil_mode)
-
-
 def _to_planes(g, channel_major):
     """An (N, C, h, w) gradient as planes in the same order as the forward's (copies if it must)."""
     n, c, h, w = g.shape
@@ -755,6 +755,12 @@ class _PoolGeometry:
 
     def unpad(self, gp):
         return gp[:, self.ph : self.ph + self.h, self.pw : self.pw + self.w]
+
+
+@functools.lru_cache(maxsize=512)
+def _pool_geometry(op, hw, kernel, stride, padding, dilation, ceil_mode) -> _PoolGeometry:
+    """A cached _PoolGeometry: it is immutable, and a network repeats the same few shapes."""
+    return _PoolGeometry(op, hw, kernel, stride, padding, dilation, ceil_mode)
 
 
 def _running_max(views, want_index=True):
@@ -844,7 +850,7 @@ class MaxPool(Function):
             else:
                 p, _, wo = col_code.shape
                 s0, s1, s2 = col_code.strides
-                stacked = as_strided(  # (P, ho, kh, wo): column codes of each window row
+                stacked = _strided_view(  # (P, ho, kh, wo): column codes of each window row
                     col_code, (p, geom.ho, geom.kh, wo), (s0, geom.sh * s1, geom.dh * s1, s2)
                 )
                 col_sel = np.take_along_axis(stacked, row_code[:, :, None, :], axis=2)[:, :, 0]

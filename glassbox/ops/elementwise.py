@@ -761,8 +761,6 @@ class Gelu(Function):
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        if g.shape != x.shape or g.dtype != x.dtype:
-            g = np.broadcast_to(g, x.shape).astype(x.dtype)
         x, g, cdf = _c_order(x).reshape(-1), _c_order(g).reshape(-1), self.cdf
         d = np.empty(x.shape, x.dtype)
 

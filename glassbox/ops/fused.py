@@ -418,20 +418,14 @@ class Attention(Function):
         S, dt = k.shape[-2], q.dtype
         train = any(self.needs_input_grad)
         self.qs = qs = np.empty(q.shape, dt) if train else None
-        kt = np.empty(k.shape[:-2] + (k.shape[-1], S), dt) if train else None
         self.p = p = np.empty(q.shape[:-1] + (S,), dt) if train else None
         out = np.empty(q.shape[:-1] + (v.shape[-1],), dt)
 
         def rows(a, b):
-            if train:
-                qs_r, kt_r, s_r = qs[a:b], kt[a:b], p[a:b]
-                np.multiply(q[a:b], dt.type(scale), out=qs_r)
-                np.copyto(kt_r, _mT(k[a:b]))
-            else:
-                qs_r = q[a:b] * dt.type(scale)
-                kt_r = np.ascontiguousarray(_mT(k[a:b]))
-                s_r = None
-            p_r = _attention_probs(qs_r, kt_r, k[a:b], keep, keep01, out=s_r)
+            qs_r = np.multiply(q[a:b], dt.type(scale), out=None if qs is None else qs[a:b])
+            kt_r = np.ascontiguousarray(_mT(k[a:b]))  # only the scores read it: one block's
+            p_r = _attention_probs(qs_r, kt_r, k[a:b], keep, keep01,
+                                   out=None if p is None else p[a:b])
             np.matmul(p_r, v[a:b], out=out[a:b])
 
         backend.by_blocks(rows, q.shape[0], math.prod(q.shape[1:-1]) * S)

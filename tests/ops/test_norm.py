@@ -107,3 +107,21 @@ def test_float32_in_float32_out_including_gradients(name):
         y = F.batch_norm(x, gb.zeros(6), gb.ones(6), w, b, training=True)
     y.backward(gb.ones(4, 6, 3))
     assert y.dtype == gb.float32 and x.grad.dtype == gb.float32 and w.grad.dtype == gb.float32
+
+
+# rows x features: few rows (plain broadcasting), many rows of a power-of-two count (the affine
+# map runs on k rows at once against the vector repeated k times), many rows of an odd count
+@pytest.mark.parametrize("shape", [(64, 128), (512, 64), (2048, 128), (301, 96)])
+def test_layer_norm_affine_paths_match_torch(shape):
+    rng = np.random.default_rng(7)
+    x, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    w, b = (rng.standard_normal(shape[-1]).astype(np.float32) for _ in range(2))
+    mine = [gb.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ref = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.layer_norm(mine[0], shape[-1:], mine[1], mine[2])
+    tout = TF.layer_norm(ref[0], shape[-1:], ref[1], ref[2])
+    out.backward(gb.tensor(g))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), atol=1e-5)
+    for a, ta in zip(mine, ref):
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), atol=2e-4, rtol=1e-4)

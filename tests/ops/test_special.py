@@ -12,7 +12,7 @@ def _reference_cdf(x: np.ndarray) -> np.ndarray:
     return np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
 
 
-# the tails, the region where the polynomial's clip takes over, and tiny values
+# the tails, where the old clip used to take over (+-5.5437), huge and tiny values
 GRID = np.concatenate([np.linspace(-12, 12, 20_001), np.geomspace(1e-30, 1e-2, 200),
                        -np.geomspace(1e-30, 1e-2, 200), [0.0, 5.5437, -5.5437, 5.6, -5.6],
                        np.geomspace(12, 3e38, 200), -np.geomspace(12, 3e38, 200)])

@@ -2,8 +2,9 @@
 
 Same data (glassbox.data.datasets), same architectures, optimizers, learning-rate schedules,
 batch sizes and epochs as examples/mnist5k_mlp.py, examples/mnist5k_cnn.py,
-examples/mnist1d_paper.py and examples/mnist1d_sequence.py (the GRU); augmentation uses glassbox's RandomAffine on the NumPy batches, so only the
-network, its gradients and the optimizer are PyTorch's. Weights start from PyTorch's own
+examples/mnist1d_paper.py and examples/mnist1d_sequence.py (the GRU); augmentation uses
+glassbox's RandomAffine on the NumPy batches, so only the network, its gradients and the
+optimizer are PyTorch's. Weights start from PyTorch's own
 initialisation (same distributions as glassbox's, different draws), so single runs differ by
 seed noise: compare means over seeds.
 
@@ -220,7 +221,8 @@ def main():
             accs = [job(seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
             seconds = (time.perf_counter() - start) / len(accs)
             per_seed = ", ".join(f"{a:.2%}" for a in accs)
-            print(f"{label if name == 'gru_crossed' else 'torch ' + label}: test accuracy {np.mean(accs):.2%} ({per_seed}) "
+            who = label if name == "gru_crossed" else f"torch {label}"
+            print(f"{who}: test accuracy {np.mean(accs):.2%} ({per_seed}) "
                   f"in {seconds:.1f} s per seed", flush=True)
 
 

@@ -129,6 +129,24 @@ def by_blocks(kernel, n_rows: int, row_size: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Zeros to compare against: NumPy's maximum/minimum run 2-3x slower with a scalar operand than
+# with an array of the same shape (the scalar loop is not vectorised), so ReLU-like ops take
+# their zeros from here. One read-only buffer per dtype, grown as needed; np.zeros maps it to
+# the kernel's shared zero page, so it costs no resident memory and reads hit the cache.
+_zeros: dict = {}
+
+
+def zeros_operand(a: np.ndarray) -> np.ndarray:
+    """A read-only zero array shaped like `a`, for ufunc operands (never write to it)."""
+    buf = _zeros.get(a.dtype)
+    if buf is None or buf.size < a.size:
+        buf = np.zeros(max(a.size, 1 << 16), dtype=a.dtype)
+        buf.flags.writeable = False
+        _zeros[a.dtype] = buf
+    return buf[: a.size].reshape(a.shape)
+
+
+# ---------------------------------------------------------------------------------------------
 # Threads: NumPy's BLAS (OpenBLAS in NumPy's wheels) does every matmul and convolution GEMM; it
 # is the only thread pool glassbox uses (elementwise NumPy code is single-threaded, and
 # glassbox.data.DataLoader loads batches in the calling thread, so it starts none).

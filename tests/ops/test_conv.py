@@ -323,12 +323,22 @@ def test_max_pool1d_window_longer_than_256():
                  lambda t: TF.max_pool1d(t, 300, return_indices=True), x)
 
 
-def test_max_pool_without_grad_matches_torch():
+@pytest.mark.parametrize("kw", [{"kernel_size": 3, "stride": 2, "padding": 1},
+                                {"kernel_size": 2}])  # 2x2: the split-columns path
+def test_max_pool_without_grad_matches_torch(kw):
     x = _ties(4, 3, 10, 9)
     x[0, 0, 0, 0] = np.nan
     with gb.no_grad():
-        out = F.max_pool2d(gb.tensor(x), 3, stride=2, padding=1)
-    np.testing.assert_array_equal(out.numpy(), TF.max_pool2d(torch.tensor(x), 3, 2, 1).numpy())
+        out = F.max_pool2d(gb.tensor(x), **kw)
+    np.testing.assert_array_equal(out.numpy(), TF.max_pool2d(torch.tensor(x), **kw).numpy())
+
+
+def test_two_by_two_pool_reads_whole_windows_on_odd_sizes():
+    """Stride-2 2x2 windows over odd sizes skip the last row and column, as in torch."""
+    x = _rand(2, 3, 7, 5)
+    x[:, :, 6, :] = x[:, :, :, 4] = 100.0  # only a window reading past the edge would see these
+    _pool_parity(lambda t: F.max_pool2d(t, 2, return_indices=True),
+                 lambda t: TF.max_pool2d(t, 2, return_indices=True), x)
 
 
 def test_outputs_are_contiguous_so_view_works_as_in_torch():

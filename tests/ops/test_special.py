@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+import glassbox as gb
+from glassbox import backend
 from glassbox.ops.elementwise import erf, normal_cdf
 
 
@@ -50,3 +52,16 @@ def test_erf_matches_math_erf(dtype):
     x = GRID.astype(dtype)
     want = np.array([math.erf(v) for v in x.astype(np.float64)])
     np.testing.assert_allclose(erf(x), want, rtol=2e-6, atol=2e-7)
+
+
+def test_relu_zero_operand_is_shared_read_only_and_stays_zero():
+    """ReLU compares against a shared read-only zero buffer: its output must be a fresh array,
+    and writing into that output must leave the buffer zero for the next call."""
+    x = gb.tensor(np.linspace(-3, 3, 70_007, dtype=np.float32).reshape(7, 10_001))
+    y = gb.relu(x)
+    y.add_(5.0)  # in place on the output
+    zeros = backend.zeros_operand(x.numpy())
+    assert not zeros.flags.writeable and not np.any(zeros)
+    assert not np.shares_memory(y.numpy(), zeros)
+    np.testing.assert_array_equal(gb.relu(-x).numpy(), np.maximum(-x.numpy(), 0))
+    assert backend.zeros_operand(np.ones(3, np.float64)).dtype == np.float64

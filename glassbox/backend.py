@@ -131,8 +131,8 @@ def by_blocks(kernel, n_rows: int, row_size: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Zeros to compare against: NumPy's maximum/minimum run 2-3x slower with a scalar operand than
 # with an array of the same shape (the scalar loop is not vectorised), so ReLU-like ops take
-# their zeros from here. One read-only buffer per dtype, grown as needed; np.zeros maps it to
-# the kernel's shared zero page, so it costs no resident memory and reads hit the cache.
+# their zeros from here: one read-only buffer per dtype, grown to the largest array asked for
+# (its memory is that of one activation; reading it costs about what a second input would).
 _zeros: dict = {}
 
 

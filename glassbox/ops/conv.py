@@ -829,8 +829,8 @@ class MaxPool(Function):
 
     @staticmethod
     def _window_max(xp, geom, want_code=True):
-        """Separable max: along each window row first (first column with the row's max), then
-        the first row with the largest row max. -> values (P, ho, wo), codes ki*kw + kj."""
+        """Window maxima (P, ho, wo) and the code ki*kw + kj of each window's first maximum;
+        windows holding NaN or only padding get torch's scan instead (_exact_codes)."""
         if geom.halves:
             out, code = MaxPool._halving_max(xp, geom, want_code)
         else:
@@ -873,6 +873,8 @@ class MaxPool(Function):
 
     @staticmethod
     def _separable_max(xp, geom, want_code):
+        """Any window: along each window row first (first column with the row's max), then
+        the first row with the largest row max."""
         cols = [geom.cols(xp, kj) for kj in range(geom.kw)]
         row_max, col_code = _running_max(cols, want_code)
         out, row_code = _running_max([geom.rows(row_max, ki) for ki in range(geom.kh)], want_code)

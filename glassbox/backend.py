@@ -8,6 +8,7 @@ PyTorch) and where random numbers come from (one seeded NumPy Generator).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 import numpy as np
@@ -130,20 +131,16 @@ def by_blocks(kernel, n_rows: int, row_size: int) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Zeros to compare against: NumPy's maximum/minimum run 2-3x slower with a scalar operand than
-# with an array of the same shape (the scalar loop is not vectorised), so ReLU-like ops take
-# their zeros from here: one read-only buffer per dtype, grown to the largest array asked for
-# (its memory is that of one activation; reading it costs about what a second input would).
-_zeros: dict = {}
+# with an array (the scalar loop is not vectorised), so ReLU takes its zeros from here, a block
+# at a time: one read-only block of BLOCK_ELEMENTS zeros per dtype, whatever the array's size.
 
 
-def zeros_operand(a: np.ndarray) -> np.ndarray:
-    """A read-only zero array shaped like `a`, for ufunc operands (never write to it)."""
-    buf = _zeros.get(a.dtype)
-    if buf is None or buf.size < a.size:
-        buf = np.zeros(max(a.size, 1 << 16), dtype=a.dtype)
-        buf.flags.writeable = False
-        _zeros[a.dtype] = buf
-    return buf[: a.size].reshape(a.shape)
+@functools.lru_cache(maxsize=8)
+def zeros_block(dtype) -> np.ndarray:
+    """A read-only (BLOCK_ELEMENTS,) zero array of `dtype`, for ufunc operands."""
+    zeros = np.zeros(BLOCK_ELEMENTS, dtype=dtype)
+    zeros.flags.writeable = False
+    return zeros
 
 
 # ---------------------------------------------------------------------------------------------

@@ -813,7 +813,10 @@ class MaxPool(Function):
     def _window_max_planes(xp, geom, want_code):
         """_window_max over all planes, a block of planes at a time (the passes stay in cache)."""
         p = xp.shape[0]
-        if geom.halves or p * xp[:1].size <= backend.BLOCK_ELEMENTS:  # halves: few passes
+        # the halving path makes few passes and gains little from the cache: it runs whole
+        # up to 4 blocks (W2's layers), in blocks beyond (its copies stay bounded in memory)
+        limit = backend.BLOCK_ELEMENTS * (4 if geom.halves else 1)
+        if p * xp[:1].size <= limit:
             return MaxPool._window_max(xp, geom, want_code)
         out = np.empty((p, geom.ho, geom.wo), xp.dtype)
         code = np.empty(out.shape, np.uint8 if geom.kk <= 256 else np.int32) if want_code else None

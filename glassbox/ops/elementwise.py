@@ -617,11 +617,26 @@ class Relu(Function):
     saves_inputs, saves_output = False, True
 
     def forward(self, x):
-        self.out = np.maximum(x, backend.zeros_operand(x))  # an array operand: 2x faster
+        self.out = _relu(x)
         return self.out
 
     def backward(self, g):
         return g * (self.out > 0)  # relu'(0) = 0, as in torch
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) into a new array; a C-order array is compared against backend.zeros_block,
+    block by block beyond one block (2x faster than against the scalar 0, see there)."""
+    if not x.flags.c_contiguous or x.ndim == 0:
+        return np.maximum(x, 0)
+    zeros = backend.zeros_block(x.dtype)
+    if x.size <= zeros.size:
+        return np.maximum(x, zeros[: x.size].reshape(x.shape))
+    flat, out = x.reshape(-1), np.empty(x.shape, x.dtype)
+    out_flat = out.reshape(-1)
+    backend.by_blocks(
+        lambda a, b: np.maximum(flat[a:b], zeros[: b - a], out=out_flat[a:b]), flat.size, 1)
+    return out
 
 
 class LeakyRelu(Function):

@@ -341,6 +341,14 @@ def test_two_by_two_pool_reads_whole_windows_on_odd_sizes():
                  lambda t: TF.max_pool2d(t, 2, return_indices=True), x)
 
 
+def test_large_two_by_two_pool_runs_in_blocks_and_matches_torch():
+    """Beyond four blocks of elements the 2x2 path runs a block of planes at a time."""
+    x = _ties(4, 70, 70, 68)  # 1.33M elements, planes of 70 x 68
+    assert x.size > 4 * gb.backend.BLOCK_ELEMENTS
+    _pool_parity(lambda t: F.max_pool2d(t, 2, return_indices=True),
+                 lambda t: TF.max_pool2d(t, 2, return_indices=True), x)
+
+
 def test_outputs_are_contiguous_so_view_works_as_in_torch():
     # ported code flattens with .view after conv / activation / pooling (e.g. ResNet's head)
     x, w = gb.randn(2, 3, 8, 8), gb.randn(4, 3, 3, 3)

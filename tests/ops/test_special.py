@@ -54,14 +54,17 @@ def test_erf_matches_math_erf(dtype):
     np.testing.assert_allclose(erf(x), want, rtol=2e-6, atol=2e-7)
 
 
-def test_relu_zero_operand_is_shared_read_only_and_stays_zero():
-    """ReLU compares against a shared read-only zero buffer: its output must be a fresh array,
-    and writing into that output must leave the buffer zero for the next call."""
-    x = gb.tensor(np.linspace(-3, 3, 70_007, dtype=np.float32).reshape(7, 10_001))
+def test_relu_zero_block_is_shared_read_only_and_stays_zero():
+    """ReLU compares against a shared read-only zero block: its output must be a fresh array,
+    and writing into that output must leave the block zero for the next call. The input spans
+    several blocks and ends in a partial one."""
+    n = 7 * (2 * backend.BLOCK_ELEMENTS // 7 + 1)
+    x = gb.tensor(np.linspace(-3, 3, n, dtype=np.float32).reshape(n // 7, 7))
     y = gb.relu(x)
     y.add_(5.0)  # in place on the output
-    zeros = backend.zeros_operand(x.numpy())
+    zeros = backend.zeros_block(np.dtype(np.float32))
     assert not zeros.flags.writeable and not np.any(zeros)
     assert not np.shares_memory(y.numpy(), zeros)
     np.testing.assert_array_equal(gb.relu(-x).numpy(), np.maximum(-x.numpy(), 0))
-    assert backend.zeros_operand(np.ones(3, np.float64)).dtype == np.float64
+    np.testing.assert_array_equal(gb.relu(x.T).numpy(), np.maximum(x.numpy().T, 0))  # strided
+    assert backend.zeros_block(np.dtype(np.float64)).dtype == np.float64

@@ -178,6 +178,31 @@ def test_rnn_sequence_gradcheck(mode, reverse, masked, proj):
     assert gb.autograd.gradcheck(f, inputs)
 
 
+@pytest.mark.parametrize("mode", ["rnn_tanh", "lstm", "gru"])
+@pytest.mark.parametrize("frozen", ["w_hh", "w_ih"])
+def test_rnn_sequence_gradcheck_no_bias_one_weight_frozen(mode, frozen):
+    """No biases (RNN and LSTM then stack no row of ones under [h; x_t]) and one weight
+    without grad: the weight gradients come from one GEMM sliced by what is asked for."""
+    rng = np.random.default_rng(6)
+    T, B, I, H = 3, 2, 2, 3
+    G = {"rnn_tanh": 1, "lstm": 4, "gru": 3}[mode]
+
+    def leaf(*shape, grad=True):
+        return gb.tensor(rng.standard_normal(shape) * 0.7, dtype=gb.float64, requires_grad=grad)
+
+    x, h0, c0 = leaf(T, B, I), leaf(B, H), leaf(B, H, grad=mode == "lstm")
+    w_ih, w_hh = leaf(G * H, I, grad=frozen != "w_ih"), leaf(G * H, H, grad=frozen != "w_hh")
+
+    def f(x, h0, c0, w_ih, w_hh):
+        y, h, c = rnn_sequence(x, h0, w_ih, w_hh, mode=mode, cx=c0 if mode == "lstm" else None)
+        return (y, h) if c is None else (y, h, c)
+
+    assert gb.autograd.gradcheck(f, (x, h0, c0, w_ih, w_hh))
+    y = f(x, h0, c0, w_ih, w_hh)[0]
+    y.sum().backward()
+    assert (w_hh.grad is None) == (frozen == "w_hh") and (w_ih.grad is None) == (frozen == "w_ih")
+
+
 # ---------------------------------------------------------------------------------------------
 # variable lengths
 

@@ -145,7 +145,7 @@ class RNNSequence(Function):
         flat[T * B * P:T * B * P + B * P] = h.T.reshape(-1)
         if mode == "lstm":
             flat[T * B * P + B * P:] = c.T.reshape(-1)
-        self.x2, self.stacked = x2, stacked
+        self.x2, self.stacked = (x2 if stacked is None else None), stacked  # x2: GRU's dW_ih
         self.hprev, self.w_ih, self.w_hh, self.w_hr = hprev, w_ih, w_hh, w_hr
         self.has_bias, self.has_proj = has_bias, has_proj
         return flat
@@ -298,7 +298,7 @@ class RNNSequence(Function):
             if self.has_bias:
                 db = np.ascontiguousarray(dw[:, P + I])
                 grads[idx + 2] = db if need[idx + 2] else None
-                grads[idx + 3] = db.copy() if need[idx + 3] else None
+                grads[idx + 3] = db if need[idx + 3] else None  # the engine copies shared arrays
         elif self.stacked is None:
             if need[idx]:
                 grads[idx] = np.matmul(dA2, self.x2)  # (G*H, I)

@@ -67,6 +67,7 @@ from glassbox import train  # noqa: E402,F401
 from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401
 from glassbox.nn.summary import summary  # noqa: E402,F401
 from glassbox.profiler import profile  # noqa: E402,F401
+from glassbox.capture import GraphCaptureError, capture  # noqa: E402,F401
 
 # PyTorch's dtype aliases (they shadow the builtins only inside this namespace, as in torch)
 half, float, double = float16, float32, float64

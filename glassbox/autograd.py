@@ -37,6 +37,8 @@ _grad_enabled = True
 # The active glassbox.profile() (None when not profiling): Function.apply and the backward
 # sweep check it once per op, so profiling costs nothing when it is off.
 _profiler = None
+# The glassbox.capture recording in progress (None when not recording), checked the same way.
+_recorder = None
 
 
 def is_grad_enabled() -> bool:
@@ -152,6 +154,8 @@ class Function:
                 fn.output_version_at_forward = result._version[0]
             result.requires_grad = True
             result._ctx = fn
+        if _recorder is not None:
+            _recorder.record(fn, inputs, options, result)
         return result
 
     def forward(self, *arrays, **options):  # pragma: no cover - abstract

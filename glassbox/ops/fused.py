@@ -287,6 +287,13 @@ class Embedding(Function):
     saves_inputs = False  # the weight's values are not needed, only the indices
 
     def forward(self, w, idx, padding_idx):
+        # checked here, not in `embedding`, so replays of a captured step check too
+        num = w.shape[0]
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < 0 or hi >= num:
+                bad = lo if lo < 0 else hi
+                raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
         self.idx, self.w_shape, self.padding_idx = idx, w.shape, padding_idx
         return np.take(w, idx, axis=0)  # idx.shape + (D,)
 
@@ -349,12 +356,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise InputError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), "
                          f"got {tuple(weight.shape)}")
     num = weight.shape[0]
-    idx = input._data
-    if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < 0 or hi >= num:
-            bad = lo if lo < 0 else hi
-            raise IndexError(f"{op}: index {bad} is out of range for {num} embeddings")
+    idx = input._data  # its range is checked by the op
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise ValueError(f"{op}: padding_idx must be within num_embeddings ({num}), "

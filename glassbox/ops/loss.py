@@ -522,6 +522,7 @@ class _ClassIndexLoss(Function):
         z2 = _classes_last(z)  # (M, C)
         m, c = z2.shape
         t = target.reshape(-1)
+        _check_target_range(t, c, ignore_index, "cross_entropy" if self.from_logits else "nll_loss")
         ignored = t == ignore_index
         if ignored.any():
             tt = np.where(ignored, 0, t)  # safe indices for the gather
@@ -671,14 +672,18 @@ def _index_target(input, target, c: int, ignore_index: int, op: str) -> np.ndarr
     if tuple(target.shape) != expected:
         raise InputError(f"{op}: expected target of shape {expected} for input "
                          f"{tuple(input.shape)} (classes in dim 1), got {tuple(target.shape)}")
-    t = target._data
+    return target._data  # its values are checked by the op (_check_target_range)
+
+
+def _check_target_range(t: np.ndarray, c: int, ignore_index: int, op: str) -> None:
+    """Class indices must be in [0, C) or ignore_index. The op checks, so replays of a
+    captured step (glassbox.capture), which skip this module's wrappers, check too."""
     if t.size and not (0 <= t.min() and t.max() < c):  # the fast check, then the details
         bad = ((t < 0) | (t >= c)) & (t != ignore_index)
         if bad.any():
             value = int(t[bad].flat[0])
             raise IndexError(f"{op}: target {value} is out of range for {c} classes "
                              f"(expected 0 <= target < {c} or ignore_index={ignore_index})")
-    return t
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",

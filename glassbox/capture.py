@@ -1,0 +1,355 @@
+"""Capture a function's ops once and replay them without Python dispatch.
+
+    step = gb.capture(lambda x, y: F.cross_entropy(model(x), y), backward=True)
+    for x, y in batches:
+        opt.zero_grad()
+        loss = step(x, y)      # forward and backward: the parameters' .grad are filled
+        opt.step()
+
+The first call with given argument shapes runs `fn` as usual and records every op it runs
+(`Function.apply`): the op, its input tensors, its options. Later calls with the same shapes
+replay that list: each op's `forward` on arrays, then (with `backward=True`) each op's
+`backward` in reverse, adding into the `.grad` of the leaf tensors that require grad, as
+`loss.backward()` would. No module is called, no argument is checked again, no Tensor or
+graph is built: for a small network that Python work is a fifth of a training step (W1).
+The numbers are the same as eager mode's: the same kernels run on the same arrays.
+
+What a replay sees. The tensor arguments are placeholders: each call's arrays go where the
+first call's went. Every other tensor the ops read (parameters, buffers, constants made
+before the first call) is read again at each call, so an optimizer's updates are seen.
+Everything else was fixed by the first call: the ops, their order and their options, like
+`torch.jit.trace`. So `fn` must not branch on tensor values or take options from them; the
+first call refuses what it can see would not replay the same (GraphCaptureError):
+  - an op option holding an array that is not an argument's own data (e.g. dropout's random
+    mask in training mode; class weights),
+  - a tensor made inside `fn` by something other than an op (e.g. `gb.tensor(...)`,
+    `t.numpy()` turned back into a tensor): its value would be frozen,
+  - an in-place change to any tensor the ops read or made (e.g. `h += 1`, batch norm's
+    running statistics in training mode): a replay would not repeat it.
+A leaf whose requires_grad changed since the first call, or new argument shapes, dtypes or
+non-tensor arguments, start a new capture. `gb.profile()` times replayed ops as usual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassbox import autograd
+from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad, sum_to_shape
+from glassbox.tensor import Tensor
+
+__all__ = ["Captured", "GraphCaptureError", "capture"]
+
+_MAX_PLANS = 16  # one per argument signature (a last, smaller batch adds one)
+
+
+class GraphCaptureError(RuntimeError):
+    """`fn` does something a replay of its recorded ops would not repeat."""
+
+
+def capture(fn, *, backward: bool = False) -> Captured:
+    """Record the ops `fn` runs on its first call and replay them on later calls.
+
+    Args:
+        fn: a function of tensors (and hashable non-tensor arguments) that returns a Tensor
+            or a tuple of Tensors made by ops.
+        backward (bool): also run the backward pass: `fn` must return a scalar loss, and each
+            call adds its gradients into the `.grad` of every leaf tensor that requires grad,
+            as `loss.backward()`. Without it, a call runs the forward pass only (as under
+            no_grad). Default False.
+
+    Returns:
+        Captured: call it as you would call `fn`. Its outputs carry no graph.
+
+    Example:
+        >>> import glassbox as gb, glassbox.nn.functional as F
+        >>> w = gb.ones(3, 2, requires_grad=True)
+        >>> step = gb.capture(lambda x: F.linear(x, w).relu().sum(), backward=True)
+        >>> step(gb.ones(4, 2)).item(), w.grad.tolist()[0]
+        (24.0, [4.0, 4.0])
+        >>> w.grad = None; step(gb.ones(4, 2)).item(), w.grad.tolist()[0]   # replayed
+        (24.0, [4.0, 4.0])
+    """
+    if not callable(fn):
+        raise TypeError(f"capture: fn must be callable, got {type(fn).__name__}")
+    return Captured(fn, bool(backward))
+
+
+class Captured:
+    """A function whose ops were recorded on its first call (see `capture`)."""
+
+    def __init__(self, fn, backward: bool):
+        self.fn, self.backward = fn, backward
+        self._plans: dict = {}
+
+    def __call__(self, *args):
+        key = _signature(args)
+        plan = self._plans.get(key)
+        if plan is not None and plan.leaves_unchanged():
+            return plan.run(args)
+        plan, result = _Plan.record(self.fn, args, self.backward)
+        self._plans.pop(key, None)
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.pop(next(iter(self._plans)))
+        self._plans[key] = plan
+        return result
+
+    def __repr__(self):
+        mode = "forward and backward" if self.backward else "forward"
+        return f"Captured({getattr(self.fn, '__name__', 'fn')}, {mode}, {len(self._plans)} plans)"
+
+
+def _signature(args) -> tuple:
+    """What a recording depends on besides the tensors' values."""
+    key = []
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append((Tensor, a._data.shape, a._data.dtype.str, a.requires_grad))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise GraphCaptureError(
+                    f"capture: a non-tensor argument must be hashable (it is part of what a "
+                    f"recording depends on), got {type(a).__name__}") from None
+            key.append((type(a), a))
+    return tuple(key)
+
+
+class _Recorder:
+    """Collects (fn, inputs, options, output) for every op while `fn` runs the first time."""
+
+    def __init__(self):
+        self.ops = []
+        self.made = set()  # ids of every tensor created meanwhile (ops' outputs included)
+        self.made_arrays = {}  # their arrays' ids
+        self.versions = {}  # id -> (tensor, version when first seen)
+
+    def record(self, fn, inputs, options, result):
+        for t in inputs:
+            self.versions.setdefault(id(t), (t, t._version[0]))
+        self.versions.setdefault(id(result), (result, result._version[0]))
+        self.ops.append((fn, inputs, options, result))
+
+
+class _Plan:
+    """The recorded ops of one call, as slots: arguments, leaves, then each op's output."""
+
+    @classmethod
+    def record(cls, fn, args, backward: bool):
+        recorder = _Recorder()
+        wrap = Tensor.__dict__["_wrap"]
+
+        def wrap_and_note(klass, array):  # every Tensor is made here (ops' outputs, factories)
+            t = wrap.__func__(klass, array)
+            recorder.made.add(id(t))
+            recorder.made_arrays[id(t._data)] = t  # (kept alive: ids stay unique)
+            return t
+
+        versions_before = [a._version[0] if isinstance(a, Tensor) else None for a in args]
+        previous = autograd._recorder
+        readers = {name: Tensor.__dict__[name] for name in _VALUE_READERS}
+        autograd._recorder, Tensor._wrap = recorder, classmethod(wrap_and_note)
+        for name in readers:
+            setattr(Tensor, name, _refuse_value_read(name))
+        try:
+            with enable_grad() if backward else no_grad():
+                out = fn(*args)
+        finally:
+            autograd._recorder, Tensor._wrap = previous, wrap
+            for name, method in readers.items():
+                setattr(Tensor, name, method)
+        plan = cls(recorder, args, versions_before, out, backward)
+        if backward:
+            out.backward()
+            out = out.detach()
+        return plan, out
+
+    def __init__(self, recorder, args, versions_before, out, backward):
+        self.backward = backward
+        self.single = isinstance(out, Tensor)
+        outs = (out,) if self.single else tuple(out) if isinstance(out, (tuple, list)) else None
+        if not outs or not all(isinstance(o, Tensor) for o in outs):
+            raise GraphCaptureError("capture: fn must return a Tensor or a tuple of Tensors, got "
+                                    f"{type(out).__name__}")
+        if backward and (len(outs) != 1 or outs[0]._data.size != 1):
+            raise GraphCaptureError("capture(backward=True): fn must return one scalar loss, got "
+                                    f"shape(s) {[tuple(o.shape) for o in outs]}")
+        for a, v in zip(args, versions_before):
+            if isinstance(a, Tensor) and a._version[0] != v:
+                raise GraphCaptureError("capture: fn changed an argument in place; a replay would "
+                                        "not")
+        for t, v in recorder.versions.values():
+            if t._version[0] != v:
+                raise GraphCaptureError(
+                    f"capture: a tensor of shape {tuple(t.shape)} was changed in place while fn "
+                    "ran (e.g. `h += 1`, or batch norm's running statistics in training mode); "
+                    "a replay would not repeat it")
+
+        slots: dict = {}  # id(tensor) -> slot number (a constant made by fn: its array)
+        self.arg_slots = []
+        for a in args:
+            self.arg_slots.append(slots.setdefault(id(a), len(slots)) if isinstance(a, Tensor)
+                                  else None)
+        # the arrays each call brings (the arguments' and every op's output): slot by id
+        data_slot = {id(a._data): slots[id(a)] for a in args if isinstance(a, Tensor)}
+        fresh = [a._data for a in args if isinstance(a, Tensor)]
+        constants = []  # (slot, array) of tensors fn made from no tensor's values
+        self.leaves = []  # (slot, tensor, requires_grad and shape at recording)
+        self.steps = []
+        for fn, inputs, options, result in recorder.ops:
+            in_slots = []
+            for t in inputs:
+                s = slots.get(id(t))
+                if s is None and id(t) in recorder.made:  # made by fn, not by an op
+                    s = data_slot.get(id(t._data))  # the same array as an argument or output
+                    if s is None:
+                        if any(np.may_share_memory(t._data, a) for a in fresh):
+                            raise GraphCaptureError(
+                                f"capture: {fn.name} reads a tensor of shape {tuple(t.shape)} "
+                                "that fn made from part of another's values without an op; a "
+                                "replay would reuse its first value")
+                        s = len(slots)
+                        constants.append((s, t._data))
+                    slots[id(t)] = s
+                if s is None:  # made before fn ran: read again at every replay
+                    s = slots[id(t)] = len(slots)
+                    self.leaves.append((s, t, (t.requires_grad, t._data.shape)))
+                in_slots.append(s)
+            dynamic = _dynamic_options(fn, options, data_slot, recorder.made_arrays, fresh)
+            out_slot = slots[id(result)] = len(slots)
+            data_slot.setdefault(id(result._data), out_slot)  # an op may pass it on as an option
+            fresh.append(result._data)
+            self.steps.append((type(fn), tuple(in_slots), options, dynamic, out_slot,
+                               fn.needs_input_grad, tuple(t._data.shape for t in inputs),
+                               tuple(t._data.dtype for t in inputs)))
+        self.out_slots = []
+        for o in outs:
+            if id(o) not in slots or id(o) not in recorder.made:
+                raise GraphCaptureError("capture: fn must return tensors made by its ops "
+                                        "(not an argument or a tensor made outside fn)")
+            self.out_slots.append(slots[id(o)])
+        self.n_slots = len(slots)
+        self.constants = [None] * self.n_slots  # what fn made from no tensor's values
+        for s, array in constants:
+            self.constants[s] = array
+
+    def leaves_unchanged(self) -> bool:
+        return all((t.requires_grad, t._data.shape) == seen for _, t, seen in self.leaves)
+
+    def run(self, args):
+        values = list(self.constants)
+        for s, a in zip(self.arg_slots, args):
+            if s is not None:
+                values[s] = a._data
+        for s, t, _ in self.leaves:
+            values[s] = t._data
+        profiler = autograd._profiler
+        done = []
+        for cls, in_slots, options, dynamic, out_slot, needs, _, _ in self.steps:
+            fn = cls()
+            fn.needs_input_grad = needs
+            if dynamic:
+                options = dict(options)
+                for name, s in dynamic:
+                    options[name] = values[s]
+            arrays = [values[s] for s in in_slots]
+            values[out_slot] = (fn.forward(*arrays, **options) if profiler is None
+                                else profiler.forward(fn, arrays, options))
+            done.append(fn)
+        outs = tuple(Tensor._wrap(values[s]) for s in self.out_slots)
+        if self.backward:
+            self._backward(values, done)
+        return outs[0] if self.single else outs
+
+    def _backward(self, values, done):
+        """The engine's sweep over the recorded ops, on arrays (see autograd.backward)."""
+        grads = [None] * self.n_slots
+        owned = set()  # slots whose gradient array the sweep made: safe to add into in place
+        root = self.out_slots[0]
+        grads[root] = np.ones(values[root].shape, values[root].dtype)
+        profiler = autograd._profiler
+        for step, fn in zip(reversed(self.steps), reversed(done)):
+            _, in_slots, _, _, out_slot, needs, shapes, dtypes = step
+            g = grads[out_slot]
+            if g is None or not any(needs):
+                continue
+            grads[out_slot] = None
+            input_grads = fn.backward(g) if profiler is None else profiler.backward(fn, g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for s, pg, need, shape, dtype in zip(in_slots, input_grads, needs, shapes, dtypes):
+                if pg is None or not need:
+                    continue
+                prev = grads[s]
+                if isinstance(pg, SliceGrad):
+                    if prev is None:
+                        grads[s] = pg.dense(dtype)
+                        owned.add(s)
+                        continue
+                    if s not in owned:
+                        prev = grads[s] = np.array(prev, dtype=dtype, copy=True)
+                        owned.add(s)
+                    prev[pg.index] += pg.values
+                    continue
+                pg = np.asarray(pg)
+                if pg.shape != shape:
+                    pg = sum_to_shape(pg, shape)
+                if pg.dtype != dtype:
+                    pg = pg.astype(dtype)
+                if prev is None:
+                    grads[s] = pg
+                elif s in owned:
+                    prev += pg
+                else:
+                    grads[s] = prev + pg
+                    owned.add(s)
+        for s, t, _ in self.leaves:
+            if t.requires_grad and grads[s] is not None:
+                autograd._accumulate_leaf(t, grads[s])
+
+
+# Tensor methods that hand values to Python: a recording refuses them, since a replay would
+# not run the Python code that used the values (a branch, an option, a new tensor).
+_VALUE_READERS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__", "__bool__",
+                  "__index__")
+
+
+def _refuse_value_read(name: str):
+    def refuse(self, *args, **kwargs):
+        raise GraphCaptureError(
+            f"capture: fn reads a tensor's values into Python ({name}() on a tensor of shape "
+            f"{tuple(self.shape)}); a replay runs only the recorded ops, so whatever fn did with "
+            "the values would stay as on the first call")
+
+    return refuse
+
+
+def _dynamic_options(fn, options: dict, data_slot: dict, made_arrays: dict, fresh) -> tuple:
+    """(name, slot) for each option that is the array of an argument or of an op's output
+    (a replay passes that call's array). An array fn made from no tensor's values (a tensor
+    made inside fn, a read-only cached mask) stays as recorded; any other array is refused."""
+    dynamic = []
+    for name, value in options.items():
+        if isinstance(value, np.ndarray):
+            s = data_slot.get(id(value))
+            if s is not None:
+                dynamic.append((name, s))
+                continue
+            constant = id(value) in made_arrays or not value.flags.writeable
+            if not constant or any(np.may_share_memory(value, a) for a in fresh):
+                raise GraphCaptureError(
+                    f"capture: {fn.name} takes an array option '{name}' that is neither an "
+                    "argument's nor an op's output (a random mask, class weights, or values "
+                    "computed outside the ops): a replay would reuse it. Dropout must be off "
+                    "(eval mode); class weights are not supported.")
+        elif _holds_mutable(value):
+            raise GraphCaptureError(f"capture: {fn.name}'s option '{name}' holds a "
+                                    f"{type(value).__name__}, which a replay could not follow")
+    return tuple(dynamic)
+
+
+def _holds_mutable(value) -> bool:
+    if isinstance(value, tuple):
+        return any(_holds_mutable(v) for v in value)
+    return isinstance(value, (list, dict, set, Tensor, np.ndarray, Function))

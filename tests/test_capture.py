@@ -1,0 +1,225 @@
+"""glassbox.capture: replays give eager mode's numbers bit for bit, and whatever a replay
+could not repeat is refused when it is recorded."""
+
+import numpy as np
+import pytest
+
+import glassbox as gb
+import glassbox.nn.functional as F
+from glassbox import nn
+
+B, IN, HID, OUT = 16, 20, 32, 5
+
+
+def _mlp():
+    gb.manual_seed(0)
+    return nn.Sequential(nn.Linear(IN, HID), nn.ReLU(), nn.Linear(HID, OUT))
+
+
+def _batches(n, batch=B, seed=1):
+    rng = np.random.default_rng(seed)
+    return [(gb.tensor(rng.standard_normal((batch, IN)).astype(np.float32)),
+             gb.tensor(rng.integers(0, OUT, batch))) for _ in range(n)]
+
+
+def _train(model, batches, step_fn):
+    opt = gb.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for x, y in batches:
+        opt.zero_grad(set_to_none=True)
+        losses.append(step_fn(x, y).item())
+        opt.step()
+    return losses
+
+
+def test_captured_training_matches_eager_bit_for_bit():
+    batches = _batches(6)
+    eager_model, captured_model = _mlp(), _mlp()
+
+    def eager(x, y):
+        loss = F.cross_entropy(eager_model(x), y)
+        loss.backward()
+        return loss
+
+    step = gb.capture(lambda x, y: F.cross_entropy(captured_model(x), y), backward=True)
+    assert _train(eager_model, batches, eager) == _train(captured_model, batches, step)
+    for a, b in zip(eager_model.parameters(), captured_model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert len(step._plans) == 1  # recorded once, replayed five times
+
+
+def test_gradients_accumulate_as_backward_does():
+    model = _mlp()
+    x, y = _batches(1)[0]
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    eager = [p.grad.numpy().copy() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = None
+    step = gb.capture(lambda x, y: F.cross_entropy(model(x), y), backward=True)
+    step(x, y)
+    step(x, y)  # a replay adds into .grad, as a second backward() would
+    for p, g in zip(model.parameters(), eager):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * g, rtol=1e-6)
+
+
+def test_forward_only_cnn_matches_eager_and_builds_no_graph():
+    gb.manual_seed(0)
+    conv, lin = nn.Conv2d(1, 4, 3, padding=1), nn.Linear(4 * 7 * 7, 3)
+
+    def net(x):
+        h = F.max_pool2d(F.relu(conv(x)), 2)
+        return lin(h.reshape(h.shape[0], -1))
+
+    run = gb.capture(net)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = gb.tensor(rng.standard_normal((2, 1, 14, 14)).astype(np.float32))
+        with gb.no_grad():
+            expected = net(x).numpy()
+        out = run(x)
+        np.testing.assert_array_equal(out.numpy(), expected)
+        assert not out.requires_grad and out.grad_fn is None
+
+
+def test_new_shapes_record_again_and_old_ones_still_replay():
+    model = _mlp()
+    run = gb.capture(lambda x: model(x))
+    for batch in (5, 3, 5):
+        x = _batches(1, batch=batch)[0][0]
+        with gb.no_grad():
+            np.testing.assert_array_equal(run(x).numpy(), model(x).numpy())
+    assert len(run._plans) == 2
+
+
+def test_slices_and_broadcasts_get_the_engines_gradients():
+    rng = np.random.default_rng(3)
+    w = gb.tensor(rng.standard_normal((4, 6)).astype(np.float32), requires_grad=True)
+    b = gb.tensor(rng.standard_normal((1, 6)).astype(np.float32), requires_grad=True)
+
+    def f(x):
+        h = x @ w + b  # b broadcast over rows: its gradient is summed back
+        left, right = h.chunk(2, dim=1)  # views: SliceGrad gradients
+        return (left.tanh() * right).sum() + h[0].sum()
+
+    x = gb.tensor(rng.standard_normal((5, 4)).astype(np.float32))
+    f(x).backward()
+    expected = (w.grad.numpy().copy(), b.grad.numpy().copy())
+    w.grad = b.grad = None
+    step = gb.capture(f, backward=True)
+    step(x)  # recorded (eager backward)
+    w.grad = b.grad = None
+    step(x)  # replayed
+    np.testing.assert_allclose(w.grad.numpy(), expected[0], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), expected[1], rtol=1e-6)
+
+
+def test_a_frozen_leaf_records_again_and_gets_no_gradient():
+    model = _mlp()
+    x, y = _batches(1)[0]
+    step = gb.capture(lambda x, y: F.cross_entropy(model(x), y), backward=True)
+    step(x, y)
+    first = model[0].weight
+    first.requires_grad_(False)
+    first.grad = None
+    step(x, y)
+    assert first.grad is None and model[2].weight.grad is not None
+    assert len(step._plans) == 1  # the stale recording was replaced
+
+
+def test_replayed_cross_entropy_still_checks_its_targets():
+    model = _mlp()
+    step = gb.capture(lambda x, y: F.cross_entropy(model(x), y), backward=True)
+    x, y = _batches(1)[0]
+    step(x, y)
+    bad = gb.tensor(np.full(B, -3))  # negative indices would wrap around silently
+    with pytest.raises(IndexError, match="cross_entropy: target -3 is out of range"):
+        step(x, bad)
+
+
+def test_profile_sees_replayed_ops():
+    model = _mlp()
+    x, y = _batches(1)[0]
+    step = gb.capture(lambda x, y: F.cross_entropy(model(x), y), backward=True)
+    step(x, y)
+    with gb.profile() as prof:
+        step(x, y)
+    assert prof.stats["Linear"].calls == 2 and prof.stats["Linear"].backward_calls == 2
+
+
+@pytest.mark.parametrize("fn, backward, message", [
+    (lambda x: F.dropout(x, 0.5, training=True).sum(), True, "array option 'mask'"),
+    (lambda x: (x * x.detach().numpy().sum()).sum(), True, r"values into Python \(numpy\(\)"),
+    (lambda x: x.relu() if x.sum() > 0 else x.tanh(), False, r"values into Python \(__bool__"),
+    (lambda x: (x * float(x[0, 0])).sum(), True, r"values into Python \(__float__"),
+    # (the private ._data stands for any array view of an argument that bypasses the ops)
+    (lambda x: (x * gb.from_numpy(x._data[0])).sum(), True, "made from part of another's"),
+    (lambda x: _add_one_in_place(x * 2.0), False, "changed in place"),
+    (lambda x: x.relu(), True, "one scalar loss"),
+    (lambda x: x, False, "made by its ops"),
+    (lambda x: 3.0, False, "a Tensor or a tuple"),
+])
+def test_what_a_replay_could_not_repeat_is_refused(fn, backward, message):
+    x = gb.randn(3, 4, requires_grad=True)
+    with pytest.raises(gb.GraphCaptureError, match=message):
+        gb.capture(fn, backward=backward)(x)
+    assert type(x).numpy is not None and x.detach().numpy().shape == (3, 4)  # restored
+
+
+def test_constants_made_inside_fn_and_detached_aliases_replay():
+    """Scalars, tensors fn makes from no tensor's values, and a detached argument are fine:
+    the first two are constants, the last is the argument itself at every call."""
+    w = gb.randn(4, requires_grad=True)
+
+    def f(x):
+        scale = gb.tensor(np.arange(4, dtype=np.float32))  # made from no tensor's values
+        return ((x * w * 2.0 + scale) * x.detach()).sum()
+
+    step = gb.capture(f, backward=True)
+    for seed in range(3):
+        x = gb.tensor(np.random.default_rng(seed).standard_normal(4).astype(np.float32))
+        w.grad = None
+        loss = step(x)
+        expected = (x.numpy() * w.detach().numpy() * 2 + np.arange(4)) * x.numpy()
+        np.testing.assert_allclose(loss.item(), expected.sum(), rtol=1e-6)
+        np.testing.assert_allclose(w.grad.numpy(), 2 * x.numpy() ** 2, rtol=1e-6)
+
+
+def _add_one_in_place(h):
+    h.add_(1)  # (h += 1 would be h = h + 1: an op, which replays)
+    return h
+
+
+def test_arguments_must_be_hashable_and_fn_callable():
+    with pytest.raises(TypeError, match="must be callable"):
+        gb.capture(3)
+    with pytest.raises(gb.GraphCaptureError, match="hashable"):
+        gb.capture(lambda x, opts: x.relu())(gb.randn(2), [1, 2])
+
+
+@pytest.mark.parametrize("name", ["gpt", "char_lstm"])
+def test_language_models_train_the_same_captured(name):
+    """Token ids feed embeddings as options (replays pass each call's ids), positions and
+    initial states are made inside forward from no tensor's values (constants)."""
+    from glassbox.models import GPT, CharLSTM
+
+    def build():
+        gb.manual_seed(0)
+        if name == "gpt":
+            return GPT(30, context=8, n_layer=1, n_head=2, d_model=16)
+        return CharLSTM(30, embed=8, hidden=16)
+
+    rng = np.random.default_rng(4)
+    batches = [(gb.tensor(rng.integers(0, 30, (3, 8))), gb.tensor(rng.integers(0, 30, (3, 8))))
+               for _ in range(4)]
+    eager_model, captured_model = build(), build()
+
+    def eager(x, y):
+        loss = eager_model(x, y)[1]
+        loss.backward()
+        return loss
+
+    step = gb.capture(lambda x, y: captured_model(x, y)[1], backward=True)
+    assert _train(eager_model, batches, eager) == _train(captured_model, batches, step)
+    with pytest.raises(IndexError, match="embedding: index 30 is out of range"):
+        step(gb.tensor(np.full((3, 8), 30)), batches[0][1])

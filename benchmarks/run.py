@@ -1,11 +1,14 @@
 """glassbox vs PyTorch eager on the WORKLOADS benchmarks, side by side in one run.
 
     python benchmarks/run.py [--rounds 3] [--repeats 5] [--only W1,W2,W3,W4,W6] [--no-memory]
-                             [--json benchmarks/results/latest.json]
+                             [--eager] [--json benchmarks/results/latest.json]
 
 Both frameworks get the same initial weights (drawn once, copied into each), the same batches
 in the same order and the same optimizer. The first losses are compared (abort beyond 1e-4
-relative), so the same work is timed.
+relative), so the same work is timed. glassbox's forward (and backward) run through
+`gb.capture`: the warm-up call records the ops, the timed calls replay them without Python
+dispatch, with the same numbers as eager mode; `--eager` times glassbox op by op instead.
+torch is always eager.
 
 Timing: each framework runs in its own subprocess, `--rounds` times, alternating which goes
 first; a subprocess takes one warm-up step and then times `--repeats` units of work. The ratio
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -54,6 +58,27 @@ from glassbox.models import GPT, CharLSTM  # noqa: E402
 from benchmarks.torch_models import TorchCharLSTM, TorchGPT  # noqa: E402
 
 BATCH = 64
+# glassbox runs its steps through gb.capture (recorded once, replayed without Python dispatch)
+# unless --eager; the flag reaches the timing subprocesses through the environment
+EAGER = os.environ.get("GLASSBOX_BENCH_EAGER") == "1"
+
+
+def glassbox_step(loss_of):
+    """loss_of's forward and backward (into the parameters' .grad), returning the loss."""
+    if not EAGER:
+        return gb.capture(loss_of, backward=True)
+
+    def step(*args):
+        loss = loss_of(*args)
+        loss.backward()
+        return loss
+
+    return step
+
+
+def glassbox_forward(fn):
+    """fn for inference: its gb.capture replay, or fn itself with --eager."""
+    return fn if EAGER else gb.capture(fn)
 
 
 def init_params(shapes, seed=0):
@@ -160,11 +185,12 @@ def build_mlp_cnn(key, fw):
     if fw == "glassbox":
         xs = [(gb.tensor(x[b]), gb.tensor(y[b])) for b in batches]
         opt = gb.optim.Adam(g_params, lr=1e-3)
+        forward_backward = glassbox_step(lambda xb, yb: F.cross_entropy(model(F, g_params, xb),
+                                                                        yb))
 
         def step(xb, yb):
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(F, g_params, xb), yb)
-            loss.backward()
+            loss = forward_backward(xb, yb)
             opt.step()
             return loss
     else:
@@ -225,10 +251,17 @@ def build_text(key, fw):
     tensor = gb.tensor if fw == "glassbox" else torch.tensor
     xs = [(tensor(x), tensor(y)) for x, y in batches]
 
-    def step(xb, yb):
-        opt.zero_grad(set_to_none=True)
+    def torch_forward_backward(xb, yb):
         loss = model(xb, yb)[1]
         loss.backward()
+        return loss
+
+    forward_backward = (glassbox_step(lambda xb, yb: model(xb, yb)[1]) if fw == "glassbox"
+                        else torch_forward_backward)
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = forward_backward(xb, yb)
         opt.step()
         return loss
 
@@ -251,7 +284,8 @@ def build_inference(key, fw):
         flops = WORKLOADS["W2"]["fwd_flops"](batch)
         if fw == "glassbox":
             xb, yb = gb.tensor(x), gb.tensor(y)
-            forward = lambda: cnn(F, g_params, xb)  # noqa: E731
+            net = glassbox_forward(lambda x: cnn(F, g_params, x))
+            forward = lambda: net(xb)  # noqa: E731
         else:
             xb, yb = torch.tensor(x), torch.tensor(y)
             forward = lambda: cnn(TF, t_params, xb)  # noqa: E731
@@ -262,7 +296,9 @@ def build_inference(key, fw):
         model = (g_model if fw == "glassbox" else t_model).eval()
         xb, yb = (gb.tensor(x), gb.tensor(y)) if fw == "glassbox" else (torch.tensor(x),
                                                                         torch.tensor(y))
-        forward = lambda: model(xb)[0].reshape(batch * SEQ, vocab)  # noqa: E731
+        logits = glassbox_forward(lambda x: model(x)[0]) if fw == "glassbox" else \
+            (lambda x: model(x)[0])
+        forward = lambda: logits(xb).reshape(batch * SEQ, vocab)  # noqa: E731
         yb = yb.reshape(batch * SEQ)
         flops = gpt_flops(vocab, B=batch)
     no_grad, ce = (gb.no_grad, F.cross_entropy) if fw == "glassbox" else (torch.no_grad,
@@ -398,9 +434,13 @@ def main():
                         help="comma-separated workloads (W6 = its four cases, or e.g. W6-GPT-1)")
     parser.add_argument("--json", default="benchmarks/results/latest.json", help="output file")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument("--eager", action="store_true",
+                        help="time glassbox without gb.capture (every op dispatched from Python)")
     parser.add_argument("--mem-probe", help=argparse.SUPPRESS)  # KEY:framework (internal)
     parser.add_argument("--time-probe", help=argparse.SUPPRESS)  # KEY:framework:repeats
     args = parser.parse_args()
+    if args.eager:
+        os.environ["GLASSBOX_BENCH_EAGER"] = "1"  # read by the subprocesses
     if args.mem_probe:
         key, fw = args.mem_probe.split(":")
         print(json.dumps(mem_probe(key, fw)))
@@ -409,8 +449,6 @@ def main():
         key, fw, repeats = args.time_probe.split(":")
         print(json.dumps(time_probe(key, fw, int(repeats))))
         return
-
-    import os
 
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores",
@@ -431,9 +469,11 @@ def main():
         print(f"{res.workload}: first loss glassbox {res.first_loss_glassbox:.5f} "
               f"torch {res.first_loss_torch:.5f}; ratio {row['ratio_median']:.2f}", flush=True)
     print_table(rows, peak)
+    print("glassbox steps: " + ("eager, op by op" if args.eager else "gb.capture replays"))
     end_load = os.getloadavg()
     print(f"load average at the end {end_load[0]:.2f} {end_load[1]:.2f} {end_load[2]:.2f}")
-    write_json(rows, peak, args.json, load_average=load, load_average_end=end_load)
+    write_json(rows, peak, args.json, load_average=load, load_average_end=end_load,
+               glassbox_steps="eager" if args.eager else "gb.capture")
     print(f"results written to {args.json}")
 
 

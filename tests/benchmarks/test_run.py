@@ -6,17 +6,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 
 
-def test_run_times_each_framework_in_its_own_rounds(tmp_path):
+@pytest.mark.parametrize("eager", [False, True])
+def test_run_times_each_framework_in_its_own_rounds(tmp_path, eager):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(RUN), "--only", "W6-CNN-1", "--rounds", "2", "--repeats", "2",
-         "--no-memory", "--json", str(out)],
+         "--no-memory", "--json", str(out)] + (["--eager"] if eager else []),
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    (row,) = json.loads(out.read_text())["results"]
+    result = json.loads(out.read_text())
+    assert result["glassbox_steps"] == ("eager" if eager else "gb.capture")
+    (row,) = result["results"]
     assert row["workload"] == "W6 CNN b1"
     assert row["repeats"] == 2  # one ratio per round, not per unit
     assert math.isclose(row["first_loss_glassbox"], row["first_loss_torch"], rel_tol=1e-4)

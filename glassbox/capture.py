@@ -24,10 +24,12 @@ first call refuses what it can see would not replay the same (GraphCaptureError)
     mask in training mode; class weights),
   - a tensor made inside `fn` by something other than an op (e.g. `gb.tensor(...)`,
     `t.numpy()` turned back into a tensor): its value would be frozen,
-  - an in-place change to any tensor the ops read or made (e.g. `h += 1`, batch norm's
-    running statistics in training mode): a replay would not repeat it.
+  - an in-place change to any tensor the ops read or made (e.g. `h.add_(1)`): a replay would
+    not repeat it; batch norm (its running statistics ride outside the op's inputs) is
+    refused in both modes.
 A leaf whose requires_grad changed since the first call, or new argument shapes, dtypes or
-non-tensor arguments, start a new capture. `gb.profile()` times replayed ops as usual.
+non-tensor arguments, start a new capture. The leaves are the tensor objects the first call
+used: after replacing a module or a Parameter object (not just its values), capture again. `gb.profile()` times replayed ops as usual.
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ def _signature(args) -> tuple:
     key = []
     for a in args:
         if isinstance(a, Tensor):
+            if a._ctx is not None and a.requires_grad:
+                raise GraphCaptureError(
+                    "capture: tensor arguments must not come out of a graph (a replay could not "
+                    "carry gradients back into it); pass a leaf, or .detach() it")
             key.append((Tensor, a._data.shape, a._data.dtype.str, a.requires_grad))
         else:
             try:
@@ -183,8 +189,7 @@ class _Plan:
             if t._version[0] != v:
                 raise GraphCaptureError(
                     f"capture: a tensor of shape {tuple(t.shape)} was changed in place while fn "
-                    "ran (e.g. `h += 1`, or batch norm's running statistics in training mode); "
-                    "a replay would not repeat it")
+                    "ran (e.g. `h.add_(1)`); a replay would not repeat it")
 
         slots: dict = {}  # id(tensor) -> slot number (a constant made by fn: its array)
         self.arg_slots = []
@@ -259,10 +264,10 @@ class _Plan:
             done.append(fn)
         outs = tuple(Tensor._wrap(values[s]) for s in self.out_slots)
         if self.backward:
-            self._backward(values, done)
+            self._backward(values, done, args)
         return outs[0] if self.single else outs
 
-    def _backward(self, values, done):
+    def _backward(self, values, done, args):
         """The engine's sweep over the recorded ops, on arrays (see autograd.backward)."""
         grads = [None] * self.n_slots
         owned = set()  # slots whose gradient array the sweep made: safe to add into in place
@@ -307,6 +312,9 @@ class _Plan:
         for s, t, _ in self.leaves:
             if t.requires_grad and grads[s] is not None:
                 autograd._accumulate_leaf(t, grads[s])
+        for s, a in zip(self.arg_slots, args):  # an input that asked for its gradient
+            if s is not None and a.requires_grad and grads[s] is not None:
+                autograd._accumulate_leaf(a, grads[s])
 
 
 # Tensor methods that hand values to Python: a recording refuses them, since a replay would
@@ -344,8 +352,10 @@ def _dynamic_options(fn, options: dict, data_slot: dict, made_arrays: dict, fres
                     "computed outside the ops): a replay would reuse it. Dropout must be off "
                     "(eval mode); class weights are not supported.")
         elif _holds_mutable(value):
-            raise GraphCaptureError(f"capture: {fn.name}'s option '{name}' holds a "
-                                    f"{type(value).__name__}, which a replay could not follow")
+            raise GraphCaptureError(
+                f"capture: {fn.name}'s option '{name}' holds arrays or other mutable values "
+                f"({type(value).__name__}) outside the op's tensor inputs, which a replay could "
+                "not follow (batch norm's running statistics are one such)")
     return tuple(dynamic)
 
 

@@ -223,3 +223,28 @@ def test_language_models_train_the_same_captured(name):
     assert _train(eager_model, batches, eager) == _train(captured_model, batches, step)
     with pytest.raises(IndexError, match="embedding: index 30 is out of range"):
         step(gb.tensor(np.full((3, 8), 30)), batches[0][1])
+
+
+def test_batch_norm_is_refused_in_both_modes():
+    gb.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    x = gb.randn(2, 1, 5, 5)
+    for mode in (net.train, net.eval):
+        mode()
+        with pytest.raises(gb.GraphCaptureError, match="running statistics"):
+            gb.capture(lambda x: net(x))(x)
+
+
+def test_an_input_that_requires_grad_gets_it_and_graph_outputs_are_refused():
+    """Saliency-style: the gradient with respect to the argument itself, as eager mode."""
+    model = _mlp()
+    x = _batches(1)[0][0].requires_grad_(True)
+    model(x).sum().backward()
+    expected = x.grad.numpy().copy()
+    step = gb.capture(lambda x: model(x).sum(), backward=True)
+    for _ in range(2):  # recorded, then replayed
+        x.grad = None
+        step(x)
+        np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+    with pytest.raises(gb.GraphCaptureError, match="out of a graph"):
+        step(x * 2.0)

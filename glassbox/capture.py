@@ -34,6 +34,8 @@ used: after replacing a module or a Parameter object (not just its values), capt
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from glassbox import autograd
@@ -123,33 +125,134 @@ def _signature(args) -> tuple:
 
 
 class _Recorder:
-    """Collects (fn, inputs, options, output) for every op while `fn` runs the first time."""
+    """Turns each op of the first call into a step over numbered slots as it runs.
 
-    def __init__(self):
-        self.ops = []
-        self.made = set()  # ids of every tensor created meanwhile (ops' outputs included)
-        self.made_arrays = {}  # their arrays' ids
-        self.versions = {}  # id -> (tensor, version when first seen)
+    It holds tensors and arrays only through weak references (an id is looked up only while
+    its object lives), so the intermediates are freed as in eager mode, not kept to the end.
+    """
+
+    def __init__(self, args):
+        self.n_slots = 0
+        self.slots = {}  # id(tensor) -> (weak reference, slot)
+        self.data = {}  # id(array) -> (weak reference, slot): arrays each call brings anew
+        self.fresh = []  # weak references to those arrays
+        self.made = {}  # id(tensor) -> (weak reference, True): tensors created while fn runs
+        self.made_arrays = {}  # id(array) -> (weak reference, True): their arrays
+        self.versions = {}  # id(tensor) -> (weak reference, version when first seen)
+        self.arg_slots = [self._new_slot(a, fresh=True) if isinstance(a, Tensor) else None
+                          for a in args]
+        self.leaves = []  # (slot, tensor, (requires_grad, shape) at recording)
+        self.constants = []  # (slot, array) of tensors fn made from no tensor's values
+        self.steps = []
+
+    @staticmethod
+    def _lookup(table: dict, obj):
+        entry = table.get(id(obj))
+        return None if entry is None or entry[0]() is not obj else entry[1]
+
+    def _new_slot(self, t, fresh=False) -> int:
+        s = self.n_slots
+        self.n_slots += 1
+        self.slots[id(t)] = (weakref.ref(t), s)
+        if fresh:  # its array is this call's: an op may take it as an option
+            self.data.setdefault(id(t._data), (weakref.ref(t._data), s))
+            self.fresh.append(weakref.ref(t._data))
+        return s
+
+    def note_made(self, t):
+        self.made[id(t)] = (weakref.ref(t), True)
+        self.made_arrays[id(t._data)] = (weakref.ref(t._data), True)
+
+    def shares_fresh_memory(self, array) -> bool:
+        return any(a is not None and np.may_share_memory(array, a)
+                   for a in (r() for r in self.fresh))
+
+    def _check_version(self, t):
+        entry = self.versions.get(id(t))
+        if entry is None or entry[0]() is not t:
+            self.versions[id(t)] = (weakref.ref(t), t._version[0])
+        elif entry[1] != t._version[0]:
+            raise GraphCaptureError(
+                f"capture: a tensor of shape {tuple(t.shape)} was changed in place while fn "
+                "ran (e.g. `h.add_(1)`); a replay would not repeat it")
+
+    def _input_slot(self, fn, t) -> int:
+        s = self._lookup(self.slots, t)
+        if s is not None:
+            return s
+        if self._lookup(self.made, t) is not None:  # made by fn, not by an op
+            s = self._lookup(self.data, t._data)  # the same array as an argument or output
+            if s is None:
+                if self.shares_fresh_memory(t._data):
+                    raise GraphCaptureError(
+                        f"capture: {fn.name} reads a tensor of shape {tuple(t.shape)} that fn "
+                        "made from part of another's values without an op; a replay would "
+                        "reuse its first value")
+                s = self._new_slot(t)
+                self.constants.append((s, t._data))
+            else:
+                self.slots[id(t)] = (weakref.ref(t), s)
+            return s
+        s = self._new_slot(t)  # made before fn ran: read again at every replay
+        self.leaves.append((s, t, (t.requires_grad, t._data.shape)))
+        return s
 
     def record(self, fn, inputs, options, result):
         for t in inputs:
-            self.versions.setdefault(id(t), (t, t._version[0]))
-        self.versions.setdefault(id(result), (result, result._version[0]))
-        self.ops.append((fn, inputs, options, result))
+            self._check_version(t)
+        in_slots = tuple(self._input_slot(fn, t) for t in inputs)
+        dynamic = self._dynamic_options(fn, options)
+        out_slot = self._new_slot(result, fresh=True)
+        self.versions[id(result)] = (weakref.ref(result), result._version[0])
+        self.steps.append((type(fn), in_slots, options, dynamic, out_slot, fn.needs_input_grad,
+                           tuple(t._data.shape for t in inputs),
+                           tuple(t._data.dtype for t in inputs)))
+
+    def _dynamic_options(self, fn, options: dict) -> tuple:
+        """(name, slot) for each option that is the array of an argument or of an op's output
+        (a replay passes that call's array). An array fn made from no tensor's values (a
+        tensor made inside fn, a read-only cached mask) stays as recorded; any other array is
+        refused."""
+        dynamic = []
+        for name, value in options.items():
+            if isinstance(value, np.ndarray):
+                s = self._lookup(self.data, value)
+                if s is not None:
+                    dynamic.append((name, s))
+                    continue
+                constant = (self._lookup(self.made_arrays, value) is not None
+                            or not value.flags.writeable)
+                if not constant or self.shares_fresh_memory(value):
+                    raise GraphCaptureError(
+                        f"capture: {fn.name} takes an array option '{name}' that is neither an "
+                        "argument's nor an op's output (a random mask, class weights, or values "
+                        "computed outside the ops): a replay would reuse it. Dropout must be off "
+                        "(eval mode); class weights are not supported.")
+            elif _holds_mutable(value):
+                raise GraphCaptureError(
+                    f"capture: {fn.name}'s option '{name}' holds arrays or other mutable values "
+                    f"({type(value).__name__}) outside the op's tensor inputs, which a replay "
+                    "could not follow (batch norm's running statistics are one such)")
+        return tuple(dynamic)
+
+    def output_slot(self, t):
+        """The slot of a tensor an op made during the recording, else None."""
+        s = self._lookup(self.slots, t)
+        return s if s is not None and self._lookup(self.made, t) is not None else None
 
 
 class _Plan:
-    """The recorded ops of one call, as slots: arguments, leaves, then each op's output."""
+    """The recorded ops of one call, as steps over numbered slots: arguments, leaves,
+    constants, then each op's output."""
 
     @classmethod
     def record(cls, fn, args, backward: bool):
-        recorder = _Recorder()
+        recorder = _Recorder(args)
         wrap = Tensor.__dict__["_wrap"]
 
         def wrap_and_note(klass, array):  # every Tensor is made here (ops' outputs, factories)
             t = wrap.__func__(klass, array)
-            recorder.made.add(id(t))
-            recorder.made_arrays[id(t._data)] = t  # (kept alive: ids stay unique)
+            recorder.note_made(t)
             return t
 
         versions_before = [a._version[0] if isinstance(a, Tensor) else None for a in args]
@@ -185,58 +288,31 @@ class _Plan:
             if isinstance(a, Tensor) and a._version[0] != v:
                 raise GraphCaptureError("capture: fn changed an argument in place; a replay would "
                                         "not")
-        for t, v in recorder.versions.values():
-            if t._version[0] != v:
-                raise GraphCaptureError(
-                    f"capture: a tensor of shape {tuple(t.shape)} was changed in place while fn "
-                    "ran (e.g. `h.add_(1)`); a replay would not repeat it")
-
-        slots: dict = {}  # id(tensor) -> slot number (a constant made by fn: its array)
-        self.arg_slots = []
-        for a in args:
-            self.arg_slots.append(slots.setdefault(id(a), len(slots)) if isinstance(a, Tensor)
-                                  else None)
-        # the arrays each call brings (the arguments' and every op's output): slot by id
-        data_slot = {id(a._data): slots[id(a)] for a in args if isinstance(a, Tensor)}
-        fresh = [a._data for a in args if isinstance(a, Tensor)]
-        constants = []  # (slot, array) of tensors fn made from no tensor's values
-        self.leaves = []  # (slot, tensor, requires_grad and shape at recording)
-        self.steps = []
-        for fn, inputs, options, result in recorder.ops:
-            in_slots = []
-            for t in inputs:
-                s = slots.get(id(t))
-                if s is None and id(t) in recorder.made:  # made by fn, not by an op
-                    s = data_slot.get(id(t._data))  # the same array as an argument or output
-                    if s is None:
-                        if any(np.may_share_memory(t._data, a) for a in fresh):
-                            raise GraphCaptureError(
-                                f"capture: {fn.name} reads a tensor of shape {tuple(t.shape)} "
-                                "that fn made from part of another's values without an op; a "
-                                "replay would reuse its first value")
-                        s = len(slots)
-                        constants.append((s, t._data))
-                    slots[id(t)] = s
-                if s is None:  # made before fn ran: read again at every replay
-                    s = slots[id(t)] = len(slots)
-                    self.leaves.append((s, t, (t.requires_grad, t._data.shape)))
-                in_slots.append(s)
-            dynamic = _dynamic_options(fn, options, data_slot, recorder.made_arrays, fresh)
-            out_slot = slots[id(result)] = len(slots)
-            data_slot.setdefault(id(result._data), out_slot)  # an op may pass it on as an option
-            fresh.append(result._data)
-            self.steps.append((type(fn), tuple(in_slots), options, dynamic, out_slot,
-                               fn.needs_input_grad, tuple(t._data.shape for t in inputs),
-                               tuple(t._data.dtype for t in inputs)))
+        for _, t, _ in recorder.leaves:
+            recorder._check_version(t)  # a parameter changed in place after its first use
         self.out_slots = []
         for o in outs:
-            if id(o) not in slots or id(o) not in recorder.made:
+            s = recorder.output_slot(o)
+            if s is None:
                 raise GraphCaptureError("capture: fn must return tensors made by its ops "
                                         "(not an argument or a tensor made outside fn)")
-            self.out_slots.append(slots[id(o)])
-        self.n_slots = len(slots)
+            recorder._check_version(o)
+            self.out_slots.append(s)
+        self.arg_slots, self.leaves, self.steps = recorder.arg_slots, recorder.leaves, recorder.steps
+        self.n_slots = recorder.n_slots
+        # after each step, the slots no later step reads: freed then, as eager mode frees an
+        # intermediate when its last user has run (backward reads what the ops saved)
+        last_use = {}
+        for i, (_, in_slots, _, dynamic, out_slot, *_) in enumerate(self.steps):
+            for s in (*in_slots, *(s for _, s in dynamic), out_slot):
+                last_use[s] = i
+        for s in self.out_slots:
+            last_use.pop(s, None)
+        self.release = [[] for _ in self.steps]
+        for s, i in last_use.items():
+            self.release[i].append(s)
         self.constants = [None] * self.n_slots  # what fn made from no tensor's values
-        for s, array in constants:
+        for s, array in recorder.constants:
             self.constants[s] = array
 
     def leaves_unchanged(self) -> bool:
@@ -251,7 +327,8 @@ class _Plan:
             values[s] = t._data
         profiler = autograd._profiler
         done = []
-        for cls, in_slots, options, dynamic, out_slot, needs, _, _ in self.steps:
+        for step, release in zip(self.steps, self.release):
+            cls, in_slots, options, dynamic, out_slot, needs, _, _ = step
             fn = cls()
             fn.needs_input_grad = needs
             if dynamic:
@@ -261,7 +338,11 @@ class _Plan:
             arrays = [values[s] for s in in_slots]
             values[out_slot] = (fn.forward(*arrays, **options) if profiler is None
                                 else profiler.forward(fn, arrays, options))
-            done.append(fn)
+            del arrays
+            for s in release:
+                values[s] = None
+            if self.backward:  # each op holds what its backward reads
+                done.append(fn)
         outs = tuple(Tensor._wrap(values[s]) for s in self.out_slots)
         if self.backward:
             self._backward(values, done, args)
@@ -331,32 +412,6 @@ def _refuse_value_read(name: str):
             "the values would stay as on the first call")
 
     return refuse
-
-
-def _dynamic_options(fn, options: dict, data_slot: dict, made_arrays: dict, fresh) -> tuple:
-    """(name, slot) for each option that is the array of an argument or of an op's output
-    (a replay passes that call's array). An array fn made from no tensor's values (a tensor
-    made inside fn, a read-only cached mask) stays as recorded; any other array is refused."""
-    dynamic = []
-    for name, value in options.items():
-        if isinstance(value, np.ndarray):
-            s = data_slot.get(id(value))
-            if s is not None:
-                dynamic.append((name, s))
-                continue
-            constant = id(value) in made_arrays or not value.flags.writeable
-            if not constant or any(np.may_share_memory(value, a) for a in fresh):
-                raise GraphCaptureError(
-                    f"capture: {fn.name} takes an array option '{name}' that is neither an "
-                    "argument's nor an op's output (a random mask, class weights, or values "
-                    "computed outside the ops): a replay would reuse it. Dropout must be off "
-                    "(eval mode); class weights are not supported.")
-        elif _holds_mutable(value):
-            raise GraphCaptureError(
-                f"capture: {fn.name}'s option '{name}' holds arrays or other mutable values "
-                f"({type(value).__name__}) outside the op's tensor inputs, which a replay could "
-                "not follow (batch norm's running statistics are one such)")
-    return tuple(dynamic)
 
 
 def _holds_mutable(value) -> bool:

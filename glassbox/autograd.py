@@ -315,64 +315,64 @@ def backward(root, gradient=None, retain_graph: bool = False) -> None:
         for parent, pg in zip(fn.parents, input_grads):
             if pg is None or not parent.requires_grad:
                 continue
-            if isinstance(pg, SliceGrad):
-                _accumulate_slice(grads, owned, parent, pg)
-                continue
-            pg = _fit_to_input(fn, parent, pg)
+            if not isinstance(pg, SliceGrad):
+                pg = fit_to_shape(fn.name, pg, parent._data.shape, parent._data.dtype)
             if parent._ctx is None:
                 _accumulate_leaf(parent, pg)
             else:
-                key = id(parent._ctx)
-                prev = grads.get(key)
-                if prev is None:
-                    grads[key] = pg  # may be shared with another input's gradient: not owned
-                elif key in owned:
-                    prev += pg
-                else:
-                    grads[key] = prev + pg
-                    owned.add(key)
+                add_gradient(grads, owned, id(parent._ctx), pg, parent._data.dtype)
         if not retain_graph:
             _release(fn)
 
 
-def _fit_to_input(fn: Function, parent, grad):
-    """Undo broadcasting, match dtype, and check the VJP's shape; name the op if wrong."""
+def fit_to_shape(op: str, grad, shape: tuple, dtype) -> np.ndarray:
+    """Undo broadcasting, match dtype, and check a VJP's shape; name the op if wrong."""
     grad = np.asarray(grad)
-    if grad.shape != parent._data.shape:
-        grad = sum_to_shape(grad, parent._data.shape)
-        if grad.shape != parent._data.shape:
+    if grad.shape != shape:
+        grad = sum_to_shape(grad, shape)
+        if grad.shape != shape:
             raise RuntimeError(
-                f"{fn.name}.backward returned a gradient of shape {grad.shape} for an input of "
-                f"shape {parent._data.shape}."
+                f"{op}.backward returned a gradient of shape {grad.shape} for an input of "
+                f"shape {shape}."
             )
-    if grad.dtype != parent._data.dtype:
-        grad = grad.astype(parent._data.dtype)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
     return grad
 
 
-def _accumulate_slice(grads: dict, owned: set, parent, sg: SliceGrad) -> None:
-    """Add a SliceGrad into the gradient accumulated for `parent` (a leaf's .grad or grads)."""
-    dtype = parent._data.dtype
-    if parent._ctx is None:
-        if parent.grad is None:
-            parent.grad = _tensor_module.Tensor._wrap(sg.dense(dtype))
-        else:
-            parent.grad._data[sg.index] += sg.values
-        return
-    key = id(parent._ctx)
+def add_gradient(grads: dict, owned: set, key, grad, dtype) -> None:
+    """Add one VJP result (an array or a SliceGrad) into grads[key].
+
+    `owned` holds the keys whose array the sweep made itself, safe to add into in place; an
+    array a VJP returned may be shared with another input's gradient (add returns (g, g)).
+    """
     prev = grads.get(key)
-    if prev is None:
-        grads[key] = sg.dense(dtype)
+    if isinstance(grad, SliceGrad):
+        if prev is None:
+            grads[key] = grad.dense(dtype)
+            owned.add(key)
+            return
+        if key not in owned:  # someone else's array: copy before writing into it
+            prev = grads[key] = np.array(prev, dtype=dtype, copy=True)
+            owned.add(key)
+        prev[grad.index] += grad.values
+    elif prev is None:
+        grads[key] = grad  # not owned
+    elif key in owned:
+        prev += grad
+    else:
+        grads[key] = prev + grad
         owned.add(key)
-        return
-    if key not in owned:  # someone else's array: copy before writing into it
-        prev = grads[key] = np.array(prev, dtype=dtype, copy=True)
-        owned.add(key)
-    prev[sg.index] += sg.values
 
 
 def _accumulate_leaf(t, grad) -> None:
-    if t.grad is None:
+    """Add a gradient (an array or a SliceGrad) into the leaf's .grad."""
+    if isinstance(grad, SliceGrad):
+        if t.grad is None:
+            t.grad = _tensor_module.Tensor._wrap(grad.dense(t._data.dtype))
+        else:
+            t.grad._data[grad.index] += grad.values
+    elif t.grad is None:
         # Own the memory: a VJP may hand the same array to several inputs (add returns
         # (g, g)), and .grad is later changed in place (accumulation, clipping).
         t.grad = _tensor_module.Tensor._wrap(np.array(grad, dtype=t._data.dtype, copy=True))

@@ -16,20 +16,20 @@ The numbers are the same as eager mode's: the same kernels run on the same array
 
 What a replay sees. The tensor arguments are placeholders: each call's arrays go where the
 first call's went. Every other tensor the ops read (parameters, buffers, constants made
-before the first call) is read again at each call, so an optimizer's updates are seen.
-Everything else was fixed by the first call: the ops, their order and their options, like
-`torch.jit.trace`. So `fn` must not branch on tensor values or take options from them; the
-first call refuses what it can see would not replay the same (GraphCaptureError):
-  - an op option holding an array that is not an argument's own data (e.g. dropout's random
-    mask in training mode; class weights),
-  - a tensor made inside `fn` by something other than an op (e.g. `gb.tensor(...)`,
-    `t.numpy()` turned back into a tensor): its value would be frozen,
-  - an in-place change to any tensor the ops read or made (e.g. `h.add_(1)`): a replay would
-    not repeat it; batch norm (its running statistics ride outside the op's inputs) is
-    refused in both modes.
-A leaf whose requires_grad changed since the first call, or new argument shapes, dtypes or
-non-tensor arguments, start a new capture. The leaves are the tensor objects the first call
-used: after replacing a module or a Parameter object (not just its values), capture again. `gb.profile()` times replayed ops as usual.
+before the first call) is read again at each call, so an optimizer's updates are seen; the
+leaves are the tensor objects the first call used, so after replacing a module or a
+Parameter object (not just its values), capture again. Everything else was fixed by the first
+call: the ops, their order and their options, like `torch.jit.trace`. Tensors fn makes from
+no tensor's values (a scalar operand, positions from np.arange) are constants. The first call
+refuses (GraphCaptureError) what it can see a replay would not repeat:
+  - reading a tensor's values into Python (item(), numpy(), float(t), `if t > 0:`),
+  - an op option holding an array that is neither an argument's nor an op's output (e.g.
+    dropout's random mask in training mode, class weights),
+  - an in-place change to a tensor the ops read or made (e.g. `h.add_(1)`), and batch norm,
+    whose running statistics ride outside the op's inputs.
+New argument shapes, dtypes or non-tensor arguments, or a leaf whose requires_grad changed,
+start a new recording. A replay frees each intermediate after its last use, as eager mode
+does, and `gb.profile()` times replayed ops as usual. See docs/capture.md.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import weakref
 import numpy as np
 
 from glassbox import autograd
-from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad, sum_to_shape
+from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad
 from glassbox.tensor import Tensor
 
 __all__ = ["Captured", "GraphCaptureError", "capture"]
@@ -349,53 +349,30 @@ class _Plan:
         return outs[0] if self.single else outs
 
     def _backward(self, values, done, args):
-        """The engine's sweep over the recorded ops, on arrays (see autograd.backward)."""
-        grads = [None] * self.n_slots
-        owned = set()  # slots whose gradient array the sweep made: safe to add into in place
+        """The engine's sweep (autograd.backward) over the recorded ops, keyed by slot."""
         root = self.out_slots[0]
-        grads[root] = np.ones(values[root].shape, values[root].dtype)
+        grads = {root: np.ones(values[root].shape, values[root].dtype)}
+        owned = set()
         profiler = autograd._profiler
         for step, fn in zip(reversed(self.steps), reversed(done)):
             _, in_slots, _, _, out_slot, needs, shapes, dtypes = step
-            g = grads[out_slot]
+            g = grads.pop(out_slot, None)
             if g is None or not any(needs):
                 continue
-            grads[out_slot] = None
             input_grads = fn.backward(g) if profiler is None else profiler.backward(fn, g)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for s, pg, need, shape, dtype in zip(in_slots, input_grads, needs, shapes, dtypes):
                 if pg is None or not need:
                     continue
-                prev = grads[s]
-                if isinstance(pg, SliceGrad):
-                    if prev is None:
-                        grads[s] = pg.dense(dtype)
-                        owned.add(s)
-                        continue
-                    if s not in owned:
-                        prev = grads[s] = np.array(prev, dtype=dtype, copy=True)
-                        owned.add(s)
-                    prev[pg.index] += pg.values
-                    continue
-                pg = np.asarray(pg)
-                if pg.shape != shape:
-                    pg = sum_to_shape(pg, shape)
-                if pg.dtype != dtype:
-                    pg = pg.astype(dtype)
-                if prev is None:
-                    grads[s] = pg
-                elif s in owned:
-                    prev += pg
-                else:
-                    grads[s] = prev + pg
-                    owned.add(s)
-        for s, t, _ in self.leaves:
-            if t.requires_grad and grads[s] is not None:
+                if not isinstance(pg, SliceGrad):
+                    pg = autograd.fit_to_shape(fn.name, pg, shape, dtype)
+                autograd.add_gradient(grads, owned, s, pg, dtype)
+        leaves = [(s, t) for s, t, _ in self.leaves]
+        leaves += [(s, a) for s, a in zip(self.arg_slots, args) if s is not None]  # inputs too
+        for s, t in leaves:
+            if t.requires_grad and s in grads:
                 autograd._accumulate_leaf(t, grads[s])
-        for s, a in zip(self.arg_slots, args):  # an input that asked for its gradient
-            if s is not None and a.requires_grad and grads[s] is not None:
-                autograd._accumulate_leaf(a, grads[s])
 
 
 # Tensor methods that hand values to Python: a recording refuses them, since a replay would

@@ -26,7 +26,8 @@ refuses (GraphCaptureError) what it can see a replay would not repeat:
   - an op option holding an array that is neither an argument's nor an op's output (e.g.
     dropout's random mask in training mode, class weights),
   - an in-place change to a tensor the ops read or made (e.g. `h.add_(1)`), and batch norm,
-    whose running statistics ride outside the op's inputs.
+    whose running statistics ride outside the op's inputs,
+  - a module with forward hooks (a replay would not call them).
 New argument shapes, dtypes or non-tensor arguments, or a leaf whose requires_grad changed,
 start a new recording. A replay frees each intermediate after its last use, as eager mode
 does, and `gb.profile()` times replayed ops as usual. See docs/capture.md.
@@ -40,6 +41,7 @@ import numpy as np
 
 from glassbox import autograd
 from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad
+from glassbox.nn.module import Module
 from glassbox.tensor import Tensor
 
 __all__ = ["Captured", "GraphCaptureError", "capture"]
@@ -258,9 +260,11 @@ class _Plan:
         versions_before = [a._version[0] if isinstance(a, Tensor) else None for a in args]
         previous = autograd._recorder
         readers = {name: Tensor.__dict__[name] for name in _VALUE_READERS}
+        call_hooks = Module._call_with_hooks
         autograd._recorder, Tensor._wrap = recorder, classmethod(wrap_and_note)
         for name in readers:
             setattr(Tensor, name, _refuse_value_read(name))
+        Module._call_with_hooks = _refuse_hooks
         try:
             with enable_grad() if backward else no_grad():
                 out = fn(*args)
@@ -268,6 +272,7 @@ class _Plan:
             autograd._recorder, Tensor._wrap = previous, wrap
             for name, method in readers.items():
                 setattr(Tensor, name, method)
+            Module._call_with_hooks = call_hooks
         plan = cls(recorder, args, versions_before, out, backward)
         if backward:
             out.backward()
@@ -389,6 +394,12 @@ def _refuse_value_read(name: str):
             "the values would stay as on the first call")
 
     return refuse
+
+
+def _refuse_hooks(module, args, kwargs):
+    raise GraphCaptureError(
+        f"capture: {type(module).__name__} has forward hooks; a replay runs only the recorded "
+        "ops and would not call them. Remove the hooks (or look inside the model eagerly).")
 
 
 def _holds_mutable(value) -> bool:

@@ -270,3 +270,17 @@ def test_a_replay_frees_each_intermediate_after_its_last_use():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < 14e6, (mode, peak)  # ten results alive would be 40 MB
+
+
+def test_forward_hooks_are_refused_and_restored():
+    model = _mlp()
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    x = _batches(1)[0][0]
+    with pytest.raises(gb.GraphCaptureError, match="ReLU has forward hooks"):
+        gb.capture(lambda x: model(x))(x)
+    model(x)  # eager mode calls the hook as before
+    assert seen == [(B, HID)]
+    handle.remove()
+    np.testing.assert_array_equal(gb.capture(lambda x: model(x))(x).numpy(),
+                                  model(x).detach().numpy())

@@ -23,6 +23,7 @@ call: the ops, their order and their options, like `torch.jit.trace`. Tensors fn
 no tensor's values (a scalar operand, positions from np.arange) are constants. The first call
 refuses (GraphCaptureError) what it can see a replay would not repeat:
   - reading a tensor's values into Python (item(), numpy(), float(t), `if t > 0:`),
+  - drawing from glassbox's random generator (gb.randn, dropout; NumPy's own is not seen),
   - an op option holding an array that is neither an argument's nor an op's output (e.g.
     dropout's random mask in training mode, class weights),
   - an in-place change to a tensor the ops read or made (e.g. `h.add_(1)`), and batch norm,
@@ -39,7 +40,7 @@ import weakref
 
 import numpy as np
 
-from glassbox import autograd
+from glassbox import autograd, backend
 from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad
 from glassbox.nn.module import Module
 from glassbox.tensor import Tensor
@@ -258,6 +259,7 @@ class _Plan:
             return t
 
         versions_before = [a._version[0] if isinstance(a, Tensor) else None for a in args]
+        rng_before = backend.get_rng_state()
         previous = autograd._recorder
         readers = {name: Tensor.__dict__[name] for name in _VALUE_READERS}
         call_hooks = Module._call_with_hooks
@@ -273,6 +275,10 @@ class _Plan:
             for name, method in readers.items():
                 setattr(Tensor, name, method)
             Module._call_with_hooks = call_hooks
+        if backend.get_rng_state() != rng_before:
+            raise GraphCaptureError(
+                "capture: fn draws random numbers (gb.randn, dropout, ...); a replay would reuse "
+                "the first call's draws. Draw them outside and pass them as arguments.")
         plan = cls(recorder, args, versions_before, out, backward)
         if backward:
             out.backward()

@@ -149,6 +149,7 @@ def test_profile_sees_replayed_ops():
 
 @pytest.mark.parametrize("fn, backward, message", [
     (lambda x: F.dropout(x, 0.5, training=True).sum(), True, "array option 'mask'"),
+    (lambda x: (x + gb.randn(3, 4)).sum(), True, "draws random numbers"),
     (lambda x: (x * x.detach().numpy().sum()).sum(), True, r"values into Python \(numpy\(\)"),
     (lambda x: x.relu() if x.sum() > 0 else x.tanh(), False, r"values into Python \(__bool__"),
     (lambda x: (x * float(x[0, 0])).sum(), True, r"values into Python \(__float__"),

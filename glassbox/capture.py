@@ -107,15 +107,18 @@ class Captured:
 
 
 def _signature(args) -> tuple:
-    """What a recording depends on besides the tensors' values."""
-    key = []
-    for a in args:
+    """What a recording depends on besides the tensors' values: shapes, dtypes, which
+    arguments are the same tensor or share an array (f(x, x) records x once), and the
+    non-tensor arguments."""
+    key, first, first_array = [], {}, {}
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             if a._ctx is not None and a.requires_grad:
                 raise GraphCaptureError(
                     "capture: tensor arguments must not come out of a graph (a replay could not "
                     "carry gradients back into it); pass a leaf, or .detach() it")
-            key.append((Tensor, a._data.shape, a._data.dtype.str, a.requires_grad))
+            key.append((Tensor, a._data.shape, a._data.dtype.str, a.requires_grad,
+                        first.setdefault(id(a), i), first_array.setdefault(id(a._data), i)))
         else:
             try:
                 hash(a)

@@ -285,3 +285,12 @@ def test_forward_hooks_are_refused_and_restored():
     handle.remove()
     np.testing.assert_array_equal(gb.capture(lambda x: model(x))(x).numpy(),
                                   model(x).detach().numpy())
+
+
+def test_the_same_tensor_twice_is_a_different_recording_from_two_tensors():
+    run = gb.capture(lambda x, y: x * 2.0 + y)
+    t = gb.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(run(t, t).numpy(), [3.0, 6.0])
+    a, b = gb.tensor([1.0, 1.0]), gb.tensor([10.0, 20.0])
+    np.testing.assert_array_equal(run(a, b).numpy(), [12.0, 22.0])
+    assert len(run._plans) == 2

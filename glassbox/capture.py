@@ -147,7 +147,7 @@ class _Recorder:
         self.versions = {}  # id(tensor) -> (weak reference, version when first seen)
         self.arg_slots = [self._new_slot(a, fresh=True) if isinstance(a, Tensor) else None
                           for a in args]
-        self.leaves = []  # (slot, tensor, (requires_grad, shape) at recording)
+        self.leaves = []  # (slot, tensor, (requires_grad, shape, dtype) at recording)
         self.constants = []  # (slot, array) of tensors fn made from no tensor's values
         self.steps = []
 
@@ -200,7 +200,7 @@ class _Recorder:
                 self.slots[id(t)] = (weakref.ref(t), s)
             return s
         s = self._new_slot(t)  # made before fn ran: read again at every replay
-        self.leaves.append((s, t, (t.requires_grad, t._data.shape)))
+        self.leaves.append((s, t, (t.requires_grad, t._data.shape, t._data.dtype)))
         return s
 
     def record(self, fn, inputs, options, result):
@@ -330,7 +330,7 @@ class _Plan:
             self.constants[s] = array
 
     def leaves_unchanged(self) -> bool:
-        return all((t.requires_grad, t._data.shape) == seen for _, t, seen in self.leaves)
+        return all((t.requires_grad, t._data.shape, t._data.dtype) == seen for _, t, seen in self.leaves)
 
     def run(self, args):
         values = list(self.constants)

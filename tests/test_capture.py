@@ -125,6 +125,10 @@ def test_a_frozen_leaf_records_again_and_gets_no_gradient():
     step(x, y)
     assert first.grad is None and model[2].weight.grad is not None
     assert len(step._plans) == 1  # the stale recording was replaced
+    with gb.no_grad():  # a parameter turned float64 records again, and eager mode refuses it
+        first.data = first.data.double()
+    with pytest.raises(Exception, match="dtype"):
+        step(x, y)
 
 
 def test_replayed_cross_entropy_still_checks_its_targets():

@@ -63,10 +63,9 @@ BATCH = 64
 EAGER = os.environ.get("GLASSBOX_BENCH_EAGER") == "1"
 
 
-def glassbox_step(loss_of):
-    """loss_of's forward and backward (into the parameters' .grad), returning the loss."""
-    if not EAGER:
-        return gb.capture(loss_of, backward=True)
+def eager_step(loss_of):
+    """loss_of's forward and backward (into the parameters' .grad), returning the loss;
+    for either framework."""
 
     def step(*args):
         loss = loss_of(*args)
@@ -74,6 +73,11 @@ def glassbox_step(loss_of):
         return loss
 
     return step
+
+
+def glassbox_step(loss_of):
+    """eager_step's work for glassbox: its gb.capture replay unless --eager."""
+    return eager_step(loss_of) if EAGER else gb.capture(loss_of, backward=True)
 
 
 def glassbox_forward(fn):
@@ -182,27 +186,21 @@ def build_mlp_cnn(key, fw):
     batches = [order[i : i + BATCH] for i in range(0, len(order), BATCH)]
     g_params, t_params = both_params(init_params(spec["shapes"]))
     model = spec["model"]
-    if fw == "glassbox":
-        xs = [(gb.tensor(x[b]), gb.tensor(y[b])) for b in batches]
-        opt = gb.optim.Adam(g_params, lr=1e-3)
-        forward_backward = glassbox_step(lambda xb, yb: F.cross_entropy(model(F, g_params, xb),
-                                                                        yb))
+    glassbox = fw == "glassbox"
+    tensor, F_, params = (gb.tensor, F, g_params) if glassbox else (torch.tensor, TF, t_params)
+    xs = [(tensor(x[b]), tensor(y[b])) for b in batches]
+    opt = (gb.optim.Adam if glassbox else torch.optim.Adam)(params, lr=1e-3)
 
-        def step(xb, yb):
-            opt.zero_grad(set_to_none=True)
-            loss = forward_backward(xb, yb)
-            opt.step()
-            return loss
-    else:
-        xs = [(torch.tensor(x[b]), torch.tensor(y[b])) for b in batches]
-        opt = torch.optim.Adam(t_params, lr=1e-3)
+    def loss_of(xb, yb):
+        return F_.cross_entropy(model(F_, params, xb), yb)
 
-        def step(xb, yb):
-            opt.zero_grad(set_to_none=True)
-            loss = TF.cross_entropy(model(TF, t_params, xb), yb)
-            loss.backward()
-            opt.step()
-            return loss
+    forward_backward = glassbox_step(loss_of) if glassbox else eager_step(loss_of)
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = forward_backward(xb, yb)
+        opt.step()
+        return loss
 
     def unit():
         for xb, yb in xs:
@@ -251,13 +249,10 @@ def build_text(key, fw):
     tensor = gb.tensor if fw == "glassbox" else torch.tensor
     xs = [(tensor(x), tensor(y)) for x, y in batches]
 
-    def torch_forward_backward(xb, yb):
-        loss = model(xb, yb)[1]
-        loss.backward()
-        return loss
+    def loss_of(xb, yb):
+        return model(xb, yb)[1]
 
-    forward_backward = (glassbox_step(lambda xb, yb: model(xb, yb)[1]) if fw == "glassbox"
-                        else torch_forward_backward)
+    forward_backward = glassbox_step(loss_of) if fw == "glassbox" else eager_step(loss_of)
 
     def step(xb, yb):
         opt.zero_grad(set_to_none=True)
@@ -296,8 +291,11 @@ def build_inference(key, fw):
         model = (g_model if fw == "glassbox" else t_model).eval()
         xb, yb = (gb.tensor(x), gb.tensor(y)) if fw == "glassbox" else (torch.tensor(x),
                                                                         torch.tensor(y))
-        logits = glassbox_forward(lambda x: model(x)[0]) if fw == "glassbox" else \
-            (lambda x: model(x)[0])
+        def logits(x):
+            return model(x)[0]
+
+        if fw == "glassbox":
+            logits = glassbox_forward(logits)
         forward = lambda: logits(xb).reshape(batch * SEQ, vocab)  # noqa: E731
         yb = yb.reshape(batch * SEQ)
         flops = gpt_flops(vocab, B=batch)

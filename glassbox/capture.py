@@ -36,6 +36,7 @@ does, and `gb.profile()` times replayed ops as usual. See docs/capture.md.
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
@@ -138,6 +139,7 @@ class _Recorder:
     """
 
     def __init__(self, args):
+        self.thread = threading.get_ident()  # other threads' ops are not fn's
         self.n_slots = 0
         self.slots = {}  # id(tensor) -> (weak reference, slot)
         self.data = {}  # id(array) -> (weak reference, slot): arrays each call brings anew
@@ -147,7 +149,7 @@ class _Recorder:
         self.versions = {}  # id(tensor) -> (weak reference, version when first seen)
         self.arg_slots = [self._new_slot(a, fresh=True) if isinstance(a, Tensor) else None
                           for a in args]
-        self.leaves = []  # (slot, tensor, (requires_grad, shape, dtype) at recording)
+        self.leaves = []  # (slot, tensor, _leaf_state at recording)
         self.constants = []  # (slot, array) of tensors fn made from no tensor's values
         self.steps = []
 
@@ -166,6 +168,8 @@ class _Recorder:
         return s
 
     def note_made(self, t):
+        if threading.get_ident() != self.thread:
+            return
         self.made[id(t)] = (weakref.ref(t), True)
         self.made_arrays[id(t._data)] = (weakref.ref(t._data), True)
 
@@ -173,7 +177,7 @@ class _Recorder:
         return any(a is not None and np.may_share_memory(array, a)
                    for a in (r() for r in self.fresh))
 
-    def _check_version(self, t):
+    def check_version(self, t):
         entry = self.versions.get(id(t))
         if entry is None or entry[0]() is not t:
             self.versions[id(t)] = (weakref.ref(t), t._version[0])
@@ -200,12 +204,14 @@ class _Recorder:
                 self.slots[id(t)] = (weakref.ref(t), s)
             return s
         s = self._new_slot(t)  # made before fn ran: read again at every replay
-        self.leaves.append((s, t, (t.requires_grad, t._data.shape, t._data.dtype)))
+        self.leaves.append((s, t, _leaf_state(t)))
         return s
 
     def record(self, fn, inputs, options, result):
+        if threading.get_ident() != self.thread:
+            return
         for t in inputs:
-            self._check_version(t)
+            self.check_version(t)
         in_slots = tuple(self._input_slot(fn, t) for t in inputs)
         dynamic = self._dynamic_options(fn, options)
         out_slot = self._new_slot(result, fresh=True)
@@ -216,9 +222,8 @@ class _Recorder:
 
     def _dynamic_options(self, fn, options: dict) -> tuple:
         """(name, slot) for each option that is the array of an argument or of an op's output
-        (a replay passes that call's array). An array fn made from no tensor's values (a
-        tensor made inside fn, a read-only cached mask) stays as recorded; any other array is
-        refused."""
+        (a replay passes that call's array). The array of a tensor fn made from no tensor's
+        values stays as recorded; any other array is refused."""
         dynamic = []
         for name, value in options.items():
             if isinstance(value, np.ndarray):
@@ -226,9 +231,8 @@ class _Recorder:
                 if s is not None:
                     dynamic.append((name, s))
                     continue
-                constant = (self._lookup(self.made_arrays, value) is not None
-                            or not value.flags.writeable)
-                if not constant or self.shares_fresh_memory(value):
+                made = self._lookup(self.made_arrays, value) is not None
+                if not made or self.shares_fresh_memory(value):
                     raise GraphCaptureError(
                         f"capture: {fn.name} takes an array option '{name}' that is neither an "
                         "argument's nor an op's output (a random mask, class weights, or values "
@@ -261,15 +265,17 @@ class _Plan:
             recorder.note_made(t)
             return t
 
+        # the patches below act in this thread only; other threads run eagerly meanwhile
+
         versions_before = [a._version[0] if isinstance(a, Tensor) else None for a in args]
         rng_before = backend.get_rng_state()
         previous = autograd._recorder
         readers = {name: Tensor.__dict__[name] for name in _VALUE_READERS}
         call_hooks = Module._call_with_hooks
         autograd._recorder, Tensor._wrap = recorder, classmethod(wrap_and_note)
-        for name in readers:
-            setattr(Tensor, name, _refuse_value_read(name))
-        Module._call_with_hooks = _refuse_hooks
+        for name, method in readers.items():
+            setattr(Tensor, name, _refuse_value_read(name, method, recorder.thread))
+        Module._call_with_hooks = _refuse_hooks(call_hooks, recorder.thread)
         try:
             with enable_grad() if backward else no_grad():
                 out = fn(*args)
@@ -303,14 +309,14 @@ class _Plan:
                 raise GraphCaptureError("capture: fn changed an argument in place; a replay would "
                                         "not")
         for _, t, _ in recorder.leaves:
-            recorder._check_version(t)  # a parameter changed in place after its first use
+            recorder.check_version(t)  # a parameter changed in place after its first use
         self.out_slots = []
         for o in outs:
             s = recorder.output_slot(o)
             if s is None:
                 raise GraphCaptureError("capture: fn must return tensors made by its ops "
                                         "(not an argument or a tensor made outside fn)")
-            recorder._check_version(o)
+            recorder.check_version(o)
             self.out_slots.append(s)
         self.arg_slots, self.leaves, self.steps = recorder.arg_slots, recorder.leaves, recorder.steps
         self.n_slots = recorder.n_slots
@@ -330,7 +336,7 @@ class _Plan:
             self.constants[s] = array
 
     def leaves_unchanged(self) -> bool:
-        return all((t.requires_grad, t._data.shape, t._data.dtype) == seen for _, t, seen in self.leaves)
+        return all(_leaf_state(t) == seen for _, t, seen in self.leaves)
 
     def run(self, args):
         values = list(self.constants)
@@ -395,8 +401,10 @@ _VALUE_READERS = ("item", "tolist", "numpy", "__array__", "__float__", "__int__"
                   "__index__")
 
 
-def _refuse_value_read(name: str):
+def _refuse_value_read(name: str, method, thread: int):
     def refuse(self, *args, **kwargs):
+        if threading.get_ident() != thread:
+            return method(self, *args, **kwargs)
         raise GraphCaptureError(
             f"capture: fn reads a tensor's values into Python ({name}() on a tensor of shape "
             f"{tuple(self.shape)}); a replay runs only the recorded ops, so whatever fn did with "
@@ -405,10 +413,21 @@ def _refuse_value_read(name: str):
     return refuse
 
 
-def _refuse_hooks(module, args, kwargs):
-    raise GraphCaptureError(
-        f"capture: {type(module).__name__} has forward hooks; a replay runs only the recorded "
-        "ops and would not call them. Remove the hooks (or look inside the model eagerly).")
+def _refuse_hooks(call_hooks, thread: int):
+    def refuse(module, args, kwargs):
+        if threading.get_ident() != thread:
+            return call_hooks(module, args, kwargs)
+        raise GraphCaptureError(
+            f"capture: {type(module).__name__} has forward hooks; a replay runs only the "
+            "recorded ops and would not call them. Remove the hooks (or look inside the model "
+            "eagerly).")
+
+    return refuse
+
+
+def _leaf_state(t) -> tuple:
+    """What of a leaf a recording depends on besides its values."""
+    return t.requires_grad, t._data.shape, t._data.dtype
 
 
 def _holds_mutable(value) -> bool:

@@ -298,3 +298,37 @@ def test_the_same_tensor_twice_is_a_different_recording_from_two_tensors():
     a, b = gb.tensor([1.0, 1.0]), gb.tensor([10.0, 20.0])
     np.testing.assert_array_equal(run(a, b).numpy(), [12.0, 22.0])
     assert len(run._plans) == 2
+
+
+def test_other_threads_run_eagerly_while_a_recording_is_made():
+    """The recording's patches act in its own thread: another thread's ops are not recorded
+    and its value reads work."""
+    import threading
+
+    seen = []
+
+    def other():
+        seen.append((gb.ones(2) * 3.0).sum().item())
+
+    def fn(x):
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join()
+        return (x * 2.0).sum()
+
+    run = gb.capture(fn)
+    x = gb.tensor([1.0, 2.0])
+    assert run(x).item() == 6.0 and seen == [6.0]
+    (plan,) = run._plans.values()
+    assert [step[0].__name__ for step in plan.steps] == ["Mul", "Sum"]
+    assert run(gb.tensor([2.0, 2.0])).item() == 8.0
+
+
+def test_non_tensor_arguments_are_part_of_the_key_and_plans_are_bounded():
+    run = gb.capture(lambda x, scale: x * scale)
+    x = gb.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(run(x, 2.0).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(run(x, 3.0).numpy(), [3.0, 6.0])
+    for n in range(1, 20):  # more shapes than a Captured keeps: the oldest are dropped
+        np.testing.assert_array_equal(run(gb.ones(n), 2.0).numpy(), np.full(n, 2.0))
+    assert len(run._plans) == 16

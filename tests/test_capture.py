@@ -332,3 +332,48 @@ def test_non_tensor_arguments_are_part_of_the_key_and_plans_are_bounded():
     for n in range(1, 20):  # more shapes than a Captured keeps: the oldest are dropped
         np.testing.assert_array_equal(run(gb.ones(n), 2.0).numpy(), np.full(n, 2.0))
     assert len(run._plans) == 16
+
+
+def _op_names(captured):
+    (plan,) = captured._plans.values()
+    return [step[0].__name__ for step in plan.steps]
+
+
+@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_relu_then_max_pool_replays_as_pool_then_relu_with_eager_gradients(pool):
+    gb.manual_seed(0)
+    conv = nn.Conv2d(1, 3, 3, padding=1)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
+    x[:, :, :4] = 0  # a flat background: windows of ties, and windows with no positive value
+    x[0, 0, 4:6, 4:6] = -1.0
+    x, y = gb.tensor(x), gb.tensor(rng.integers(0, 3, 4))
+
+    def loss_of(x, y):
+        h = F.max_pool2d(F.relu(conv(x)), **pool)
+        return F.cross_entropy(h.mean(dim=(2, 3)), y)
+
+    loss = loss_of(x, y)
+    loss.backward()
+    eager = [loss.item()] + [p.grad.numpy().copy() for p in conv.parameters()]
+    step = gb.capture(loss_of, backward=True)
+    for _ in range(2):  # the recording, then a replay of the rewritten plan
+        for p in conv.parameters():
+            p.grad = None
+        replayed = [step(x, y).item()] + [p.grad.numpy() for p in conv.parameters()]
+        for a, b in zip(eager, replayed):
+            np.testing.assert_array_equal(a, b)
+    assert _op_names(step)[:3] == ["Conv", "MaxPool", "Relu"]
+
+
+def test_a_relu_read_elsewhere_keeps_its_place():
+    gb.manual_seed(0)
+    x = gb.randn(2, 3, 4, 4)
+    both = gb.capture(lambda x: (F.max_pool2d(r := F.relu(x), 2), r))  # an output
+    shared = gb.capture(lambda x: F.max_pool2d(r := F.relu(x), 2).sum() + r.sum())  # read twice
+    for run in (both, shared):
+        run(x)
+    with gb.no_grad():
+        np.testing.assert_array_equal(both(x)[0].numpy(), F.max_pool2d(F.relu(x), 2).numpy())
+    assert _op_names(both)[:2] == ["Relu", "MaxPool"]
+    assert _op_names(shared)[:2] == ["Relu", "MaxPool"]

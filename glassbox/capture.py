@@ -46,7 +46,7 @@ import numpy as np
 from glassbox import autograd, backend
 from glassbox.autograd import Function, SliceGrad, enable_grad, no_grad
 from glassbox.nn.module import Module
-from glassbox.ops.conv import MaxPool
+from glassbox.ops.conv import Conv, MaxPool
 from glassbox.ops.elementwise import Relu
 from glassbox.tensor import Tensor
 
@@ -323,7 +323,8 @@ class _Plan:
             recorder.check_version(o)
             self.out_slots.append(s)
         self.arg_slots, self.leaves = recorder.arg_slots, recorder.leaves
-        self.steps = _pool_before_relu(recorder.steps, self.out_slots)
+        self.steps = _conv_output_in_gemm_order(_pool_before_relu(recorder.steps, self.out_slots),
+                                                self.out_slots)
         self.n_slots = recorder.n_slots
         # after each step, the slots no later step reads: freed then, as eager mode frees an
         # intermediate when its last user has run (backward reads what the ops saved)
@@ -404,6 +405,15 @@ class _Plan:
 # Rewrites: a replay may run the recorded ops in another order where the results are the same
 
 
+def _readers(steps: list) -> dict:
+    """slot -> how many times the steps read it (as an input or an array option)."""
+    readers: dict = {}
+    for _, in_slots, _, dynamic, *_ in steps:
+        for s in (*in_slots, *(s for _, s in dynamic)):
+            readers[s] = readers.get(s, 0) + 1
+    return readers
+
+
 def _pool_before_relu(steps: list, out_slots: list) -> list:
     """relu -> max pool becomes max pool -> relu, on a quarter of the values for a 2x2 window.
 
@@ -413,10 +423,7 @@ def _pool_before_relu(steps: list, out_slots: list) -> list:
     either way. A CNN's conv - relu - pool block does this (W2: a tenth of the step).
     Only a relu whose output nothing else reads (no other op, not an output) is moved.
     """
-    readers: dict = {}
-    for cls, in_slots, _, dynamic, *_ in steps:
-        for s in (*in_slots, *(s for _, s in dynamic)):
-            readers[s] = readers.get(s, 0) + 1
+    readers = _readers(steps)
     producer = {step[4]: i for i, step in enumerate(steps)}
     steps = list(steps)
     for j, (cls, in_slots, options, dynamic, out, needs, _, dtypes) in enumerate(steps):
@@ -430,6 +437,23 @@ def _pool_before_relu(steps: list, out_slots: list) -> list:
         steps[i] = (MaxPool, (x,), options, dynamic, r, needs, x_shapes, dtypes)
         steps[j] = (Relu, (r,), relu_options, relu_dynamic, out, relu_needs,
                     (options["out_shape"],), dtypes)
+    return steps
+
+
+def _conv_output_in_gemm_order(steps: list, out_slots: list) -> list:
+    """A convolution read only by a max pool hands it the GEMM's (C, N, H, W) memory order.
+
+    Eager mode copies a conv's output into (N, C, H, W) order, as torch's, so that `.view`
+    works on it; pooling reads either order without a copy (it works on planes), and its
+    gradient comes back in the same order, which the conv's backward then reads without a copy
+    either. Values are the same; W2 saves a copy of each conv's output and of its gradient.
+    """
+    readers = _readers(steps)
+    pooled = {step[1][0] for step in steps if step[0] is MaxPool}
+    steps = list(steps)
+    for i, (cls, in_slots, options, dynamic, out, *rest) in enumerate(steps):
+        if cls is Conv and out in pooled and readers[out] == 1 and out not in out_slots:
+            steps[i] = (cls, in_slots, {**options, "channel_major": True}, dynamic, out, *rest)
     return steps
 
 

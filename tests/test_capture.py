@@ -340,11 +340,12 @@ def _op_names(captured):
 
 
 @pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
-def test_relu_then_max_pool_replays_as_pool_then_relu_with_eager_gradients(pool):
+@pytest.mark.parametrize("stride", [1, 2])  # the conv's flat and strided column layouts
+def test_relu_then_max_pool_replays_as_pool_then_relu_with_eager_gradients(pool, stride):
     gb.manual_seed(0)
-    conv = nn.Conv2d(1, 3, 3, padding=1)
+    conv = nn.Conv2d(1, 3, 3, padding=1, stride=stride)
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
+    x = rng.standard_normal((4, 1, 8 * stride, 8 * stride)).astype(np.float32)
     x[:, :, :4] = 0  # a flat background: windows of ties, and windows with no positive value
     x[0, 0, 4:6, 4:6] = -1.0
     x, y = gb.tensor(x), gb.tensor(rng.integers(0, 3, 4))
@@ -364,6 +365,8 @@ def test_relu_then_max_pool_replays_as_pool_then_relu_with_eager_gradients(pool)
         for a, b in zip(eager, replayed):
             np.testing.assert_array_equal(a, b)
     assert _op_names(step)[:3] == ["Conv", "MaxPool", "Relu"]
+    (plan,) = step._plans.values()
+    assert plan.steps[0][2]["channel_major"]  # the pool reads the conv's GEMM order
 
 
 def test_a_relu_read_elsewhere_keeps_its_place():

@@ -497,7 +497,7 @@ def _log_softmax_rows(z2: np.ndarray):
 
     Subtracting the row max first keeps everything finite for logits of any size.
     """
-    shifted = z2 - z2.max(axis=1, keepdims=True)
+    shifted = z2 - np.maximum.reduce(z2, axis=1, keepdims=True)
     p = np.exp(shifted)
     total = row_sums(p)  # (M,), >= 1: the max term is exp(0)
     p *= np.reciprocal(total)[:, None]
@@ -522,9 +522,13 @@ class _ClassIndexLoss(Function):
         z2 = _classes_last(z)  # (M, C)
         m, c = z2.shape
         t = target.reshape(-1)
-        _check_target_range(t, c, ignore_index, "cross_entropy" if self.from_logits else "nll_loss")
-        ignored = t == ignore_index
-        if ignored.any():
+        # one reduction settles the common case: every target a class, none ignore_index
+        all_classes = _all_in_range(t, c)
+        if not all_classes:
+            _check_target_range(t, c, ignore_index,
+                                "cross_entropy" if self.from_logits else "nll_loss")
+        ignored = None if all_classes and not 0 <= ignore_index < c else t == ignore_index
+        if ignored is not None and ignored.any():
             tt = np.where(ignored, 0, t)  # safe indices for the gather
             valid = (~ignored).astype(z.dtype)  # (M,)
         else:
@@ -673,6 +677,16 @@ def _index_target(input, target, c: int, ignore_index: int, op: str) -> np.ndarr
         raise InputError(f"{op}: expected target of shape {expected} for input "
                          f"{tuple(input.shape)} (classes in dim 1), got {tuple(target.shape)}")
     return target._data  # its values are checked by the op (_check_target_range)
+
+
+def _all_in_range(t: np.ndarray, c: int) -> bool:
+    """Whether every class index in t lies in [0, c): one max over the indices read as
+    unsigned, where a negative one is huge (the check runs on every loss call)."""
+    if not t.size:
+        return True
+    if t.dtype.kind == "i":
+        return bool(np.maximum.reduce(t.view(t.dtype.str.replace("i", "u")), axis=None) < c)
+    return bool(0 <= t.min() and t.max() < c)
 
 
 def _check_target_range(t: np.ndarray, c: int, ignore_index: int, op: str) -> None:

@@ -940,24 +940,50 @@ class MaxPool(Function):
     def backward(self, grad):
         geom = self.geom
         g = _to_planes(grad.reshape(self.n, self.c, geom.ho, geom.wo), self.channel_major)
-        shape = (g.shape[0], geom.hp, geom.wp)
-        gp = np.empty(shape, g.dtype) if geom.tiles else np.zeros(shape, g.dtype)
+        gp = np.zeros((g.shape[0], geom.hp, geom.wp), g.dtype)
         code = self.code
-
-        # Each window offset gets g where the code names it. (A non-finite g also spreads NaN
-        # to the window's other pixels, since inf * 0 is NaN; torch leaves zeros there.)
-        def planes(a, b):
-            gp_ab, g_ab, code_ab = gp[a:b], g[a:b], code[a:b]
-            for q in range(geom.kk):
-                view = geom.cols(geom.rows(gp_ab, q // geom.kw), q % geom.kw)  # (P, ho, wo)
-                if geom.disjoint:
-                    np.multiply(g_ab, code_ab == q, out=view)
-                else:
+        if geom.disjoint:
+            # each pixel in one window at most: g goes straight to each window's maximum, one
+            # scatter with no short strided loops (W2's 7-wide planes ran 1.7x slower)
+            gp.reshape(-1)[_max_positions(code, geom)] = g.reshape(-1)
+        else:
+            # overlapping windows: each window offset adds g where the code names it (a
+            # non-finite g also spreads NaN to the window's other pixels, as inf * 0 is NaN)
+            def planes(a, b):
+                gp_ab, g_ab, code_ab = gp[a:b], g[a:b], code[a:b]
+                for q in range(geom.kk):
+                    view = geom.cols(geom.rows(gp_ab, q // geom.kw), q % geom.kw)  # (P, ho, wo)
                     view += g_ab * (code_ab == q)
 
-        backend.by_blocks(planes, g.shape[0], geom.hp * geom.wp)
+            backend.by_blocks(planes, g.shape[0], geom.hp * geom.wp)
         gx = _from_planes(geom.unpad(gp), self.n, self.c, self.channel_major)
         return gx.reshape(self.x_shape)
+
+
+def _max_positions(code, geom) -> np.ndarray:
+    """Flat positions in the padded planes (P, hp, wp) of each window's first maximum."""
+    kw = geom.kw
+    if kw & (kw - 1) == 0:  # a power of two (the common 2 and 1): a shift and a mask
+        shift = kw.bit_length() - 1
+        ki, kj = np.right_shift(code, shift), np.bitwise_and(code, kw - 1)
+    else:
+        ki, kj = np.divmod(code, kw)
+    pos = ki.astype(np.intp).reshape(-1)
+    pos *= geom.dh * geom.wp
+    pos += kj.reshape(-1) if geom.dw == 1 else np.multiply(kj.reshape(-1), geom.dw, dtype=np.intp)
+    pos += _window_starts(geom, code.shape[0])
+    return pos
+
+
+@functools.lru_cache(maxsize=16)
+def _window_starts(geom, p: int) -> np.ndarray:
+    """Flat position of each window's top-left pixel in (p, hp, wp) planes, (p*ho*wo,)."""
+    rows = np.arange(geom.ho, dtype=np.intp) * (geom.sh * geom.wp)
+    starts = rows[:, None] + np.arange(geom.wo, dtype=np.intp) * geom.sw
+    starts = np.arange(p, dtype=np.intp)[:, None] * (geom.hp * geom.wp) + starts.reshape(-1)
+    starts = starts.reshape(-1)
+    starts.flags.writeable = False
+    return starts
 
 
 def _window_sum(views):

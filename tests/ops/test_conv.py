@@ -195,6 +195,18 @@ def test_tied_window_gives_everything_to_its_first_element():
     np.testing.assert_array_equal(x.grad.numpy(), [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
 
 
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 3, "padding": 1}])
+def test_an_infinite_gradient_reaches_only_the_maximum_as_in_torch(kw):
+    x = _rand(2, 3, 6, 6)
+    xg, xt = _pair(x, requires_grad=True)
+    out_g, out_t = F.max_pool2d(xg, **kw), TF.max_pool2d(xt, **kw)
+    up = _rand(*out_t.shape, seed=2)
+    up[0, 0, 0, 0], up[1, 2, -1, -1] = np.inf, -np.inf
+    out_g.backward(gb.tensor(up))
+    out_t.backward(torch.tensor(up))
+    np.testing.assert_array_equal(xg.grad.numpy(), xt.grad.numpy())  # no NaN beside them
+
+
 def test_nan_wins_and_its_index_is_the_last_nan():
     x = _rand(2, 2, 6, 6)
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # two NaN in one window

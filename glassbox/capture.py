@@ -31,9 +31,10 @@ refuses (GraphCaptureError) what it can see a replay would not repeat:
   - a module with forward hooks (a replay would not call them).
 New argument shapes, dtypes or non-tensor arguments, or a leaf whose requires_grad changed,
 start a new recording. A replay frees each intermediate after its last use, as eager mode
-does, and `gb.profile()` times replayed ops as usual. One rewrite changes the order where the
-numbers stay the same: a relu read only by a max pool runs after it (_pool_before_relu).
-See docs/capture.md.
+does, and `gb.profile()` times replayed ops as usual. Two rewrites change how ops run where
+the numbers stay the same: a relu read only by a max pool runs after it (_pool_before_relu),
+and a conv read only by a max pool skips its copy into NCHW order
+(_conv_output_in_gemm_order). See docs/capture.md.
 """
 
 from __future__ import annotations

@@ -339,7 +339,7 @@ def _op_names(captured):
     return [step[0].__name__ for step in plan.steps]
 
 
-@pytest.mark.parametrize("pool", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+@pytest.mark.parametrize("pool", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}])
 @pytest.mark.parametrize("stride", [1, 2])  # the conv's flat and strided column layouts
 def test_relu_then_max_pool_replays_as_pool_then_relu_with_eager_gradients(pool, stride):
     gb.manual_seed(0)

@@ -456,8 +456,10 @@ class Conv(Function):
         self.cols = cols if needs[1] else None  # reused for the weight (and bias) gradient
         self.wm = wm if needs[0] else None
         out = geom.to_output(out)
-        if channel_major and out.shape == out_shape:
-            return out  # a replay whose next op reads any layout (glassbox.capture) skips the copy
+        if channel_major and geom.n > 1 and out.shape == out_shape:
+            # a replay whose next op reads any layout (glassbox.capture) skips the copy; one
+            # image is in NCHW order already, and the copy drops the flat layout's padding
+            return out
         # (N, C, H, W) contiguous, as torch's output (see the module docstring)
         return np.ascontiguousarray(out).reshape(out_shape)
 

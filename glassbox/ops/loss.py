@@ -692,7 +692,7 @@ def _all_in_range(t: np.ndarray, c: int) -> bool:
 def _check_target_range(t: np.ndarray, c: int, ignore_index: int, op: str) -> None:
     """Class indices must be in [0, C) or ignore_index. The op checks, so replays of a
     captured step (glassbox.capture), which skip this module's wrappers, check too."""
-    if t.size and not (0 <= t.min() and t.max() < c):  # the fast check, then the details
+    if not _all_in_range(t, c):  # the fast check, then the details
         bad = ((t < 0) | (t >= c)) & (t != ignore_index)
         if bad.any():
             value = int(t[bad].flat[0])

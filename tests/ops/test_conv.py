@@ -195,7 +195,8 @@ def test_tied_window_gives_everything_to_its_first_element():
     np.testing.assert_array_equal(x.grad.numpy(), [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
 
 
-@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 3, "padding": 1}])
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 3, "padding": 1},
+                                {"kernel_size": 2, "stride": 3, "dilation": 2}])
 def test_an_infinite_gradient_reaches_only_the_maximum_as_in_torch(kw):
     x = _rand(2, 3, 6, 6)
     xg, xt = _pair(x, requires_grad=True)

@@ -380,3 +380,29 @@ def test_a_relu_read_elsewhere_keeps_its_place():
         np.testing.assert_array_equal(both(x)[0].numpy(), F.max_pool2d(F.relu(x), 2).numpy())
     assert _op_names(both)[:2] == ["Relu", "MaxPool"]
     assert _op_names(shared)[:2] == ["Relu", "MaxPool"]
+
+
+def test_captured_cnn_training_matches_eager_bit_for_bit():
+    def cnn():
+        gb.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(8 * 3 * 3, OUT))
+
+    rng = np.random.default_rng(4)
+    batches = []
+    for _ in range(4):
+        images = np.maximum(rng.standard_normal((6, 1, 12, 12)), 0).astype(np.float32)
+        batches.append((gb.tensor(images), gb.tensor(rng.integers(0, OUT, 6))))
+    eager_model, captured_model = cnn(), cnn()
+
+    def eager(x, y):
+        loss = F.cross_entropy(eager_model(x), y)
+        loss.backward()
+        return loss
+
+    step = gb.capture(lambda x, y: F.cross_entropy(captured_model(x), y), backward=True)
+    assert _train(eager_model, batches, eager) == _train(captured_model, batches, step)
+    for a, b in zip(eager_model.parameters(), captured_model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert _op_names(step)[:6] == ["Conv", "MaxPool", "Relu", "Conv", "MaxPool", "Relu"]

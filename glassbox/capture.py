@@ -66,10 +66,11 @@ def capture(fn, *, backward: bool = False) -> Captured:
     Args:
         fn: a function of tensors (and hashable non-tensor arguments) that returns a Tensor
             or a tuple of Tensors made by ops.
-        backward (bool): also run the backward pass: `fn` must return a scalar loss, and each
-            call adds its gradients into the `.grad` of every leaf tensor that requires grad,
-            as `loss.backward()`. Without it, a call runs the forward pass only (as under
-            no_grad). Default False.
+        backward (bool): also run the backward pass: `fn` must return a scalar loss (or a
+            tuple whose first element is the scalar loss, the others returned alongside it,
+            such as the model's output for metrics), and each call adds its gradients into
+            the `.grad` of every leaf tensor that requires grad, as `loss.backward()`.
+            Without it, a call runs the forward pass only (as under no_grad). Default False.
 
     Returns:
         Captured: call it as you would call `fn`. Its outputs carry no graph.
@@ -294,9 +295,13 @@ class _Plan:
                 "capture: fn draws random numbers (gb.randn, dropout, ...); a replay would reuse "
                 "the first call's draws. Draw them outside and pass them as arguments.")
         plan = cls(recorder, args, versions_before, out, backward)
-        if backward:
-            out.backward()
-            out = out.detach()
+        if backward:  # the loss is the first output; a replay's outputs carry no graph either
+            if plan.single:
+                out.backward()
+                out = out.detach()
+            else:
+                out[0].backward()
+                out = tuple(o.detach() for o in out)
         return plan, out
 
     def __init__(self, recorder, args, versions_before, out, backward):
@@ -306,9 +311,9 @@ class _Plan:
         if not outs or not all(isinstance(o, Tensor) for o in outs):
             raise GraphCaptureError("capture: fn must return a Tensor or a tuple of Tensors, got "
                                     f"{type(out).__name__}")
-        if backward and (len(outs) != 1 or outs[0]._data.size != 1):
-            raise GraphCaptureError("capture(backward=True): fn must return one scalar loss, got "
-                                    f"shape(s) {[tuple(o.shape) for o in outs]}")
+        if backward and outs[0]._data.size != 1:
+            raise GraphCaptureError("capture(backward=True): fn must return a scalar loss first, "
+                                    f"got shape(s) {[tuple(o.shape) for o in outs]}")
         for a, v in zip(args, versions_before):
             if isinstance(a, Tensor) and a._version[0] != v:
                 raise GraphCaptureError("capture: fn changed an argument in place; a replay would "

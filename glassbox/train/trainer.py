@@ -58,6 +58,11 @@ class Trainer:
             `glassbox.train.metrics.get`. Use () for none, ('mae',) for regression.
         scheduler: an LR scheduler stepped once per epoch (default None); for per-batch
             stepping pass `LRSchedulerCallback(scheduler, interval='batch')` as a callback.
+        capture (bool): run each training step through `glassbox.capture`: recorded once
+            per batch shape, then replayed without Python dispatch, with the same numbers
+            (docs/capture.md). A model a replay cannot follow (batch norm, dropout in
+            training mode, forward hooks, reading values in forward) trains eagerly instead,
+            with a warning saying why. Default False.
 
     Attributes:
         stop_training: set to True (by a callback) to end training after the current batch.
@@ -82,7 +87,8 @@ class Trainer:
         True
     """
 
-    def __init__(self, model, loss_fn, optimizer, metrics=("accuracy",), scheduler=None):
+    def __init__(self, model, loss_fn, optimizer, metrics=("accuracy",), scheduler=None,
+                 capture: bool = False):
         if not (callable(model) and hasattr(model, "parameters") and hasattr(model, "state_dict")):
             raise TypeError(f"Trainer: model must be a glassbox Module, got {type(model).__name__}")
         if not callable(loss_fn):
@@ -107,6 +113,8 @@ class Trainer:
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.capture = bool(capture)
+        self._captured = None  # the captured step (glassbox.capture), made at its first use
         self.stop_training = False
         self.stop_reason = None
         self.history = History()
@@ -237,13 +245,18 @@ class Trainer:
             n = _batch_len(target)  # a callback may have changed the batch's size
 
             self.optimizer.zero_grad()
-            output = self.model(*inputs)
-            loss = _scalar_loss(self.loss_fn(output, target))
+            replayed = self._replayed_step(inputs, target) if self.capture else None
+            if replayed is None:
+                output = self.model(*inputs)
+                loss = _scalar_loss(self.loss_fn(output, target))
+            else:
+                loss, output = replayed  # the replay ran the backward pass too
             value = float(loss.item())
-            if not math.isfinite(value):  # check before backward: the update would spread it
+            if not math.isfinite(value):  # check before the update: it would spread it
                 self._stop_non_finite(value, epoch, step, steps, inputs, good_state)
                 return False
-            loss.backward()
+            if replayed is None:
+                loss.backward()
             self.optimizer.step()
 
             self._batches_done = step + 1  # what a checkpoint written now has behind it
@@ -255,6 +268,36 @@ class Trainer:
         if totals.count == 0 and not self.stop_training:
             raise ValueError("Trainer.fit: the training data gave no batches (is it empty?)")
         return True
+
+    def _replayed_step(self, inputs, target):
+        """(loss, output) of a captured forward and backward pass; None where the model
+        cannot be captured (then capture is off for this Trainer, after a warning)."""
+        from glassbox.capture import GraphCaptureError, capture  # a floor below: no cycle
+        from glassbox.nn.layers.normalization import _BatchNorm
+
+        if self._captured is None:
+            if any(isinstance(m, _BatchNorm) for m in self.model.modules()):
+                return self._stop_capturing("batch norm's running statistics change outside "
+                                            "its op's inputs")
+            model, loss_fn = self.model, self.loss_fn
+
+            def step(*args):
+                output = model(*args[:-1])
+                return _scalar_loss(loss_fn(output, args[-1])), output
+
+            self._captured = capture(step, backward=True)
+        rng = backend.get_rng_state()
+        try:
+            return self._captured(*inputs, target)
+        except GraphCaptureError as err:
+            backend.set_rng_state(rng)  # the eager step draws what the recording drew
+            return self._stop_capturing(str(err))
+
+    def _stop_capturing(self, why: str):
+        warnings.warn(f"Trainer(capture=True): training eagerly instead, since {why}",
+                      RuntimeWarning, stacklevel=5)  # at the call of fit
+        self.capture, self._captured = False, None
+        return None
 
     # ------------------------------------------------------------------------------------------
     def evaluate(self, data, batch_size: int = 32) -> dict:

@@ -292,3 +292,48 @@ def test_resume_after_the_last_epoch_trains_no_more(digits, tmp_path):
     resumed, again = _resumable_run(digits, 2, resume_from=path)
     assert same_weights(weights_of(resumed), weights_of(full))
     assert again.history == history.history
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainer(capture=True): the same training, replayed
+
+
+def _capture_run(digits, make_model, capture, epochs=2):
+    gb.manual_seed(0)
+    model = make_model()
+    trainer = Trainer(model, F.cross_entropy, gb.optim.Adam(model.parameters(), lr=3e-3),
+                      capture=capture)
+    data = (digits.x_train[:250], digits.y_train[:250])  # a last, smaller batch too
+    history = trainer.fit(data, val=(digits.x_test[:100], digits.y_test[:100]), epochs=epochs,
+                          batch_size=32, verbose=0)
+    return trainer, history.history, weights_of(model)
+
+
+def _image_cnn():
+    return nn.Sequential(nn.Unflatten(1, (1, 8, 8)), nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+
+
+@pytest.mark.parametrize("make_model", [_mlp, _image_cnn], ids=["mlp", "cnn"])
+def test_captured_training_gives_the_eager_history_and_weights(digits, make_model):
+    _, eager_history, eager_weights = _capture_run(digits, make_model, capture=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing here needs the eager fallback
+        trainer, history, weights = _capture_run(digits, make_model, capture=True)
+    assert history == eager_history
+    assert same_weights(weights, eager_weights)
+    assert trainer.capture and len(trainer._captured._plans) == 2  # batches of 32 and of 26
+
+
+@pytest.mark.parametrize("layer, why", [(lambda: nn.Dropout(0.3), "Dropout"),
+                                        (lambda: nn.BatchNorm1d(64), "batch norm")])
+def test_a_model_capture_cannot_follow_trains_eagerly_with_a_warning(digits, layer, why):
+    def make_model():
+        return nn.Sequential(nn.Linear(64, 64), layer(), nn.ReLU(), nn.Linear(64, 10))
+
+    _, eager_history, eager_weights = _capture_run(digits, make_model, capture=False)
+    with pytest.warns(RuntimeWarning, match=f"training eagerly instead, since .*{why}"):
+        trainer, history, weights = _capture_run(digits, make_model, capture=True)
+    assert not trainer.capture
+    assert history == eager_history  # the failed recording's random draws were given back
+    assert same_weights(weights, eager_weights)

@@ -38,6 +38,8 @@ import warnings
 import numpy as np
 
 from glassbox import autograd, backend
+from glassbox.capture import GraphCaptureError, capture
+from glassbox.nn.layers.normalization import _BatchNorm
 from glassbox.tensor import Tensor
 from glassbox.train import metrics as metrics_lib
 from glassbox.train.callbacks import CallbackList, LRSchedulerCallback, ProgressBar
@@ -115,6 +117,7 @@ class Trainer:
         self.scheduler = scheduler
         self.capture = bool(capture)
         self._captured = None  # the captured step (glassbox.capture), made at its first use
+        self._captured_state = None  # what of the model it was recorded with
         self.stop_training = False
         self.stop_reason = None
         self.history = History()
@@ -272,32 +275,36 @@ class Trainer:
     def _replayed_step(self, inputs, target):
         """(loss, output) of a captured forward and backward pass; None where the model
         cannot be captured (then capture is off for this Trainer, after a warning)."""
-        from glassbox.capture import GraphCaptureError, capture  # a floor below: no cycle
-        from glassbox.nn.layers.normalization import _BatchNorm
-
-        if self._captured is None:
-            if any(isinstance(m, _BatchNorm) for m in self.model.modules()):
-                return self._stop_capturing("batch norm's running statistics change outside "
-                                            "its op's inputs")
+        modules = list(self.model.modules())
+        # what a recording took as fixed: the parameter objects, and that no hook runs (a
+        # callback may swap a layer or add a hook, e.g. for pruning): a change records again
+        state = (tuple(id(p) for p in self.model.parameters()),
+                 any(m._forward_hooks or m._forward_pre_hooks for m in modules))
+        if self._captured is None or state != self._captured_state:
+            if any(isinstance(m, _BatchNorm) for m in modules):
+                self._stop_capturing("batch norm's running statistics change outside its "
+                                     "op's inputs")
+                return None
             model, loss_fn = self.model, self.loss_fn
 
             def step(*args):
                 output = model(*args[:-1])
                 return _scalar_loss(loss_fn(output, args[-1])), output
 
-            self._captured = capture(step, backward=True)
+            self._captured, self._captured_state = capture(step, backward=True), state
         rng = backend.get_rng_state()
         try:
             return self._captured(*inputs, target)
         except GraphCaptureError as err:
             backend.set_rng_state(rng)  # the eager step draws what the recording drew
-            return self._stop_capturing(str(err))
+            self._stop_capturing(str(err))
+            return None
 
-    def _stop_capturing(self, why: str):
+    def _stop_capturing(self, why: str) -> None:
+        """Warn and train eagerly from now on (the caller then returns None)."""
         warnings.warn(f"Trainer(capture=True): training eagerly instead, since {why}",
                       RuntimeWarning, stacklevel=5)  # at the call of fit
         self.capture, self._captured = False, None
-        return None
 
     # ------------------------------------------------------------------------------------------
     def evaluate(self, data, batch_size: int = 32) -> dict:

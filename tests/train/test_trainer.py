@@ -337,3 +337,33 @@ def test_a_model_capture_cannot_follow_trains_eagerly_with_a_warning(digits, lay
     assert not trainer.capture
     assert history == eager_history  # the failed recording's random draws were given back
     assert same_weights(weights, eager_weights)
+
+
+def test_a_hook_or_a_new_layer_after_the_recording_is_not_skipped(digits):
+    """A callback that hooks or swaps a layer mid-training: the step records again."""
+
+    class Swap(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model[2] = nn.Linear(64, 10)  # a new layer, new parameters
+                self.trainer.optimizer.add_param_group({"params": self.model[2].parameters()})
+            if epoch == 1:
+                self.model[0].register_forward_hook(lambda m, a, out: seen.append(out.shape))
+
+    seen = []
+    gb.manual_seed(0)
+    model = _mlp()
+    trainer = Trainer(model, F.cross_entropy, gb.optim.Adam(model.parameters(), lr=3e-3),
+                      capture=True)
+    new_layer = []
+
+    class Keep(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                new_layer.append(weights_of(self.model[2]))
+
+    with pytest.warns(RuntimeWarning, match="training eagerly instead, since .*hook"):
+        trainer.fit((digits.x_train[:128], digits.y_train[:128]), epochs=3, batch_size=32,
+                    verbose=0, callbacks=[Swap(), Keep()])
+    assert not same_weights(weights_of(model[2]), new_layer[0])  # the new layer trained
+    assert len(seen) == 4  # the hook ran on each batch of the last epoch

@@ -256,6 +256,8 @@ class Trainer:
                 loss, output = replayed  # the replay ran the backward pass too
             value = float(loss.item())
             if not math.isfinite(value):  # check before the update: it would spread it
+                if replayed is not None:
+                    self.optimizer.zero_grad()  # as in eager mode, where no backward ran
                 self._stop_non_finite(value, epoch, step, steps, inputs, good_state)
                 return False
             if replayed is None:

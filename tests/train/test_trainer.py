@@ -131,7 +131,8 @@ def test_regression_with_mae_rmse_r2():
     assert result["rmse"] == pytest.approx(math.sqrt(result["loss"]), rel=1e-4)
 
 
-def test_nan_loss_stops_names_epoch_and_step_and_restores_last_good_weights(digits):
+@pytest.mark.parametrize("capture", [False, True])
+def test_nan_loss_stops_names_epoch_and_step_and_restores_last_good_weights(digits, capture):
     x = digits.x_train[:256].copy()
     y = digits.y_train[:256]
 
@@ -146,10 +147,13 @@ def test_nan_loss_stops_names_epoch_and_step_and_restores_last_good_weights(digi
     gb.manual_seed(0)
     model = _mlp()
     record = RecordWeights()
-    trainer = Trainer(model, F.cross_entropy, gb.optim.Adam(model.parameters(), lr=1e-3))
+    trainer = Trainer(model, F.cross_entropy, gb.optim.Adam(model.parameters(), lr=1e-3),
+                      capture=capture)
     with pytest.warns(RuntimeWarning) as caught:
         history = trainer.fit((x_tensor, gb.tensor(y)), epochs=5, batch_size=32, shuffle=False,
                               callbacks=[record, CorruptAfterFirstEpoch()], verbose=0)
+    assert trainer.capture == capture  # the replay stopped at the NaN just as eager mode did
+    assert all(p.grad is None for p in model.parameters())  # no backward's NaN left behind
     message = str(caught[0].message)
     # example 100 is in batch 100 // 32 = 3, i.e. step 4 (1-based) of epoch 2
     assert "epoch 2/5, step 4/8" in message, message

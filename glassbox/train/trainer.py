@@ -60,11 +60,12 @@ class Trainer:
             `glassbox.train.metrics.get`. Use () for none, ('mae',) for regression.
         scheduler: an LR scheduler stepped once per epoch (default None); for per-batch
             stepping pass `LRSchedulerCallback(scheduler, interval='batch')` as a callback.
-        capture (bool): run each training step through `glassbox.capture`: recorded once
-            per batch shape, then replayed without Python dispatch, with the same numbers
-            (docs/capture.md). A model a replay cannot follow (batch norm, dropout in
-            training mode, forward hooks, reading values in forward) trains eagerly instead,
-            with a warning saying why. Default False.
+        capture (bool or 'auto'): run each training step through `glassbox.capture`:
+            recorded once per batch shape, then replayed without Python dispatch, with the
+            same numbers (docs/capture.md). A model a replay cannot follow (batch norm,
+            dropout in training mode, forward hooks, reading values in forward) trains
+            eagerly instead, with a warning saying why; with 'auto', without the warning.
+            Default False.
 
     Attributes:
         stop_training: set to True (by a callback) to end training after the current batch.
@@ -90,7 +91,7 @@ class Trainer:
     """
 
     def __init__(self, model, loss_fn, optimizer, metrics=("accuracy",), scheduler=None,
-                 capture: bool = False):
+                 capture: bool | str = False):
         if not (callable(model) and hasattr(model, "parameters") and hasattr(model, "state_dict")):
             raise TypeError(f"Trainer: model must be a glassbox Module, got {type(model).__name__}")
         if not callable(loss_fn):
@@ -115,7 +116,9 @@ class Trainer:
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.scheduler = scheduler
-        self.capture = bool(capture)
+        if capture not in (True, False, "auto"):
+            raise ValueError(f"Trainer: capture must be True, False or 'auto', got {capture!r}")
+        self.capture = capture
         self._captured = None  # the captured step (glassbox.capture), made at its first use
         self._captured_state = None  # what of the model it was recorded with
         self.stop_training = False
@@ -303,9 +306,11 @@ class Trainer:
             return None
 
     def _stop_capturing(self, why: str) -> None:
-        """Warn and train eagerly from now on (the caller then returns None)."""
-        warnings.warn(f"Trainer(capture=True): training eagerly instead, since {why}",
-                      RuntimeWarning, stacklevel=5)  # at the call of fit
+        """Train eagerly from now on, with a warning unless capture='auto' (the caller then
+        returns None)."""
+        if self.capture is True:
+            warnings.warn(f"Trainer(capture=True): training eagerly instead, since {why}",
+                          RuntimeWarning, stacklevel=5)  # at the call of fit
         self.capture, self._captured = False, None
 
     # ------------------------------------------------------------------------------------------

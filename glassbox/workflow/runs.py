@@ -176,11 +176,9 @@ def train_model(model: str = "mlp", data: str = "digits", *, epochs: int = 10,
     scheduler, callbacks = _schedule(schedule, opt, epochs, len(loader), lr)
     classify = dataset.task == "classification"
     # replayed steps (gb.capture) where the model allows: the same numbers, less Python
-    replayable = not dropout and not any(
-        isinstance(m, (gb.nn.BatchNorm1d, gb.nn.BatchNorm2d)) for m in net.modules())
     trainer = Trainer(net, F.cross_entropy if classify else F.mse_loss, opt,
                       metrics=("accuracy",) if classify else ("mae",), scheduler=scheduler,
-                      capture=replayable)
+                      capture="auto")
     if early_stopping is not None:
         callbacks.append(EarlyStopping(monitor="val_loss" if val else "loss",
                                        patience=early_stopping, restore_best_weights=True))

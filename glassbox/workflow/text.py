@@ -151,7 +151,7 @@ def train_language_model(model: str = "gpt", data: str = "text", *, epochs: int 
     steps = -(-len(x) // batch_size)
     scheduler, callbacks = _schedule(schedule, opt, epochs, steps, lr)
     trainer = Trainer(net, _next_token_loss, opt, metrics=(("accuracy", _next_token_accuracy),),
-                      scheduler=scheduler)
+                      scheduler=scheduler, capture="auto")  # replayed steps, see runs.py
     if early_stopping is not None:
         callbacks.append(EarlyStopping(patience=early_stopping, restore_best_weights=True))
     if checkpoint is not None:

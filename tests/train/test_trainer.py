@@ -341,6 +341,16 @@ def test_a_model_capture_cannot_follow_trains_eagerly_with_a_warning(digits, lay
     assert not trainer.capture
     assert history == eager_history  # the failed recording's random draws were given back
     assert same_weights(weights, eager_weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 'auto' falls back without a word
+        trainer, history, weights = _capture_run(digits, make_model, capture="auto")
+    assert history == eager_history and same_weights(weights, eager_weights)
+
+
+def test_capture_must_be_true_false_or_auto():
+    model = _mlp()
+    with pytest.raises(ValueError, match="capture must be True, False or 'auto', got 'yes'"):
+        Trainer(model, F.cross_entropy, gb.optim.SGD(model.parameters(), lr=0.1), capture="yes")
 
 
 def test_a_hook_or_a_new_layer_after_the_recording_is_not_skipped(digits):

@@ -523,10 +523,8 @@ class _ClassIndexLoss(Function):
         m, c = z2.shape
         t = target.reshape(-1)
         # one reduction settles the common case: every target a class, none ignore_index
-        all_classes = _all_in_range(t, c)
-        if not all_classes:
-            _check_target_range(t, c, ignore_index,
-                                "cross_entropy" if self.from_logits else "nll_loss")
+        all_classes = _check_target_range(t, c, ignore_index,
+                                          "cross_entropy" if self.from_logits else "nll_loss")
         ignored = None if all_classes and not 0 <= ignore_index < c else t == ignore_index
         if ignored is not None and ignored.any():
             tt = np.where(ignored, 0, t)  # safe indices for the gather
@@ -689,15 +687,18 @@ def _all_in_range(t: np.ndarray, c: int) -> bool:
     return bool(0 <= t.min() and t.max() < c)
 
 
-def _check_target_range(t: np.ndarray, c: int, ignore_index: int, op: str) -> None:
-    """Class indices must be in [0, C) or ignore_index. The op checks, so replays of a
-    captured step (glassbox.capture), which skip this module's wrappers, check too."""
-    if not _all_in_range(t, c):  # the fast check, then the details
-        bad = ((t < 0) | (t >= c)) & (t != ignore_index)
-        if bad.any():
-            value = int(t[bad].flat[0])
-            raise IndexError(f"{op}: target {value} is out of range for {c} classes "
-                             f"(expected 0 <= target < {c} or ignore_index={ignore_index})")
+def _check_target_range(t: np.ndarray, c: int, ignore_index: int, op: str) -> bool:
+    """Class indices must be in [0, C) or ignore_index; returns whether all are classes. The
+    op checks, so replays of a captured step (glassbox.capture), which skip this module's
+    wrappers, check too."""
+    if _all_in_range(t, c):  # the fast check, then the details
+        return True
+    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    if bad.any():
+        value = int(t[bad].flat[0])
+        raise IndexError(f"{op}: target {value} is out of range for {c} classes "
+                         f"(expected 0 <= target < {c} or ignore_index={ignore_index})")
+    return False
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",

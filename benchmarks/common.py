@@ -1,4 +1,5 @@
-"""Shared benchmark machinery: thread pinning, the GEMM peak, interleaved timing, the table.
+"""Shared benchmark machinery: thread pinning, the GEMM peak, one subprocess per framework,
+the table.
 
 Import this module before NumPy or torch anywhere else: it pins both to the same number of
 threads (2 by default, GLASSBOX_BENCH_THREADS to change).
@@ -10,6 +11,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -76,17 +79,43 @@ class Result:
         }
 
 
-def interleave(result: Result, run_glassbox, run_torch, repeats: int) -> Result:
-    """Time both frameworks alternately (order flipped each round) so drift hits both.
+SIDES = ("glassbox", "torch")
 
-    In one process each library's idle worker threads spin for a while after its last op and
-    slow the other down: fine for comparing op-level variants, while benchmarks/run.py times
-    whole workloads in a subprocess per framework."""
-    for r in range(repeats):
-        pair = [(run_glassbox, result.glassbox_s), (run_torch, result.torch_s)]
-        for fn, times in pair if r % 2 == 0 else pair[::-1]:
-            times.append(time_call(fn))
-    return result
+
+def run_sides(script: str, argv: list, rounds: int) -> dict:
+    """Run `script *argv --side S` once per framework per round, each in its own subprocess,
+    alternating which goes first; each run prints its timings as JSON on its last line.
+
+    In one process each library's idle worker threads spin for a while after its last op
+    (OpenBLAS's and torch's OpenMP pool) and slow the other library down: at W4's Linear
+    shapes torch timed almost 2x slower next to NumPy than alone. So op-level comparisons
+    with torch run each framework alone, as benchmarks/run.py does for whole workloads.
+    Returns {side: [one parsed JSON object per round]}.
+    """
+    out = {side: [] for side in SIDES}
+    for r in range(rounds):
+        for side in SIDES if r % 2 == 0 else SIDES[::-1]:
+            print(f"  round {r + 1}/{rounds}: {side}", file=sys.stderr, flush=True)
+            proc = subprocess.run([sys.executable, script, *argv, "--side", side],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{script} --side {side} failed:\n{proc.stderr}")
+            out[side].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def side_summary(rounds: dict, *keys) -> tuple:
+    """(glassbox median, torch median, median per-round ratio) of the value at rounds'
+    [side][round][key][subkey]... over the rounds."""
+
+    def pick(obj):
+        for k in keys:
+            obj = obj[k]
+        return obj
+
+    g = [pick(r) for r in rounds["glassbox"]]
+    t = [pick(r) for r in rounds["torch"]]
+    return statistics.median(g), statistics.median(t), statistics.median(a / b for a, b in zip(g, t))
 
 
 def _fmt_s(seconds: float) -> str:
@@ -120,4 +149,5 @@ def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:
                   indent=2)
 
 
-__all__ = ["Result", "asdict", "gemm_peak_gflops", "interleave", "print_table", "time_call", "write_json"]
+__all__ = ["SIDES", "Result", "asdict", "gemm_peak_gflops", "print_table",
+           "run_sides", "side_summary", "time_call", "write_json"]

@@ -1,19 +1,21 @@
 """Micro-benchmark: W2's convolution and pooling layers, glassbox vs PyTorch eager.
 
-    python benchmarks/conv_micro.py [--repeats 60]
+    python benchmarks/conv_micro.py [--rounds 3] [--repeats 30] [--only conv2]
 
 W2 (shared/WORKLOADS.md) at batch 64 on 28x28 MNIST-sized inputs: Conv2d(1,16,3,p1) -
 MaxPool2d(2) - Conv2d(16,32,3,p1) - MaxPool2d(2), each layer alone and the whole stack (with
-ReLUs, as in W2). Forward and backward are timed separately in the same run: forward with
-the graph recorded, then backward from a fixed upstream gradient. glassbox and torch take turns
-in blocks of runs (see `bench`); the ratio glassbox/torch is the median over rounds of the
-ratio of block medians (lower is faster). The first conv's input does not require grad (it is
-the data), so its backward is the weight and bias gradients only, as in training.
+ReLUs, as in W2). Forward and backward are timed separately: forward with the graph
+recorded, then backward from a fixed upstream gradient. Each framework runs alone in its own
+subprocess, `rounds` of them, alternating which goes first (benchmarks.common.run_sides); the
+ratio glassbox/torch is the median over rounds of the ratio of the two runs' medians (lower
+is faster). The first conv's input does not require grad (it is the data), so its backward
+is the weight and bias gradients only, as in training.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # benchmarks.common pins NumPy's and torch's threads, so it is imported before them
-from benchmarks.common import THREADS  # noqa: I001
+from benchmarks.common import SIDES, THREADS, run_sides, side_summary  # noqa: I001
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -65,14 +67,8 @@ def _inputs(case, rng):
     return arrays
 
 
-def _run_once(side, case, arrays, upstream):
+def _run_once(fn, args, seed):
     """Time one forward and one backward; return (forward_s, backward_s)."""
-    if side == "glassbox":
-        args = [gb.tensor(a, requires_grad=r) for a, r in zip(arrays, case["grads"])]
-        fn, seed = case["fn_of"](F), gb.tensor(upstream)
-    else:
-        args = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, case["grads"])]
-        fn, seed = case["fn_of"](TF), torch.tensor(upstream)
     t0 = time.perf_counter()
     out = fn(*args)
     t1 = time.perf_counter()
@@ -81,52 +77,45 @@ def _run_once(side, case, arrays, upstream):
     return t1 - t0, t2 - t1
 
 
-def bench(case, repeats, rng, block=5):
-    """Rounds of `block` timed runs per framework (after one untimed run), alternating
-    which goes first. Blocks rather than single runs, because torch's OpenMP threads keep
-    spinning for a while after torch returns and would slow whichever NumPy code ran next,
-    which a training loop (many steps of one framework) does not see."""
-    arrays = _inputs(case, rng)
-    with torch.no_grad():
-        out_shape = case["fn_of"](TF)(*[torch.tensor(a) for a in arrays]).shape
-    upstream = rng.standard_normal(tuple(out_shape)).astype(np.float32)
-    rounds = {"glassbox": [], "torch": []}  # per round: per-phase medians of the block
-    for r in range(max(1, repeats // block)):
-        order = ("glassbox", "torch") if r % 2 == 0 else ("torch", "glassbox")
-        for side in order:
-            _run_once(side, case, arrays, upstream)  # warm-up after the switch
-            runs = [_run_once(side, case, arrays, upstream) for _ in range(block)]
-            rounds[side].append(tuple(
-                statistics.median(phase) for phase in ([f for f, _ in runs], [b for _, b in runs],
-                                                       [f + b for f, b in runs])
-            ))
-    row = {"name": case["name"]}
-    for k, phase in enumerate(("fwd", "bwd", "total")):
-        g = [t[k] for t in rounds["glassbox"]]
-        t = [t[k] for t in rounds["torch"]]
-        row[phase] = (statistics.median(g), statistics.median(t),
-                      statistics.median(a / b for a, b in zip(g, t)))
-    return row
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=60)
-    parser.add_argument("--only", default="", help="substring of the case names to run")
-    args = parser.parse_args()
+def bench(case, side, repeats):
+    """{phase: median seconds} over `repeats` runs (after one untimed run) of one framework."""
     rng = np.random.default_rng(0)
-    print(f"{THREADS} threads; times in ms (median); ratio = glassbox / torch, median of rounds")
+    arrays = _inputs(case, rng)
+    tensor, f = (gb.tensor, F) if side == "glassbox" else (torch.tensor, TF)
+    fn = case["fn_of"](f)
+    args = [tensor(a, requires_grad=r) for a, r in zip(arrays, case["grads"])]
+    seed = tensor(rng.standard_normal(tuple(fn(*args).shape)).astype(np.float32))
+    _run_once(fn, args, seed)  # warm-up
+    runs = [_run_once(fn, args, seed) for _ in range(repeats)]
+    fwd, bwd = [a for a, _ in runs], [b for _, b in runs]
+    return {"fwd": statistics.median(fwd), "bwd": statistics.median(bwd),
+            "total": statistics.median(a + b for a, b in runs)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30, help="runs per subprocess")
+    parser.add_argument("--rounds", type=int, default=3, help="subprocesses per framework")
+    parser.add_argument("--only", default="", help="substring of the case names to run")
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # a child run
+    args = parser.parse_args(argv)
+    cases = [c for c in CASES if not args.only or args.only in c["name"]]
+    if args.side:
+        print(json.dumps({c["name"]: bench(c, args.side, args.repeats) for c in cases}))
+        return
+    rounds = run_sides(__file__, ["--repeats", str(args.repeats), "--only", args.only],
+                       args.rounds)
+    print(f"{THREADS} threads, each framework alone in {args.rounds} subprocesses; times in ms "
+          f"(median); ratio = glassbox / torch, median of the per-round ratios")
     head = f"{'case':<24}" + "".join(f"{p + ' gb':>9}{p + ' pt':>9}{'ratio':>7}"
                                        for p in ("fwd", "bwd", "f+b"))
     print(head)
     print("-" * len(head))
-    for case in CASES:
-        if args.only and args.only not in case["name"]:
-            continue
-        row = bench(case, args.repeats, rng)
+    for case in cases:
         cells = "".join(f"{g * 1e3:>9.3f}{t * 1e3:>9.3f}{r:>7.2f}"
-                        for g, t, r in (row["fwd"], row["bwd"], row["total"]))
-        print(f"{row['name']:<24}{cells}", flush=True)
+                        for g, t, r in (side_summary(rounds, case["name"], phase)
+                                        for phase in ("fwd", "bwd", "total")))
+        print(f"{case['name']:<24}{cells}", flush=True)
 
 
 if __name__ == "__main__":

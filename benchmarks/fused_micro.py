@@ -1,11 +1,13 @@
 """Micro-benchmarks of the fused ops: forward + backward, glassbox vs PyTorch eager, 2 threads.
 
-    python benchmarks/fused_micro.py [--repeats 21] [--inner 50] [--only linear,attention]
+    python benchmarks/fused_micro.py [--rounds 3] [--repeats 11] [--inner 50]
+                                     [--only linear,attention]
 
-Each case builds the same inputs in both frameworks, then times `inner` iterations of
-forward + backward (with a fixed upstream gradient, so no extra reduction op is timed),
-alternating which framework goes first. Printed: median seconds per iteration and the median of
-the per-pair ratios glassbox / torch (lower is better; below 1.0 glassbox is faster).
+Each case builds the same inputs in either framework, then times `inner` iterations of
+forward + backward (with a fixed upstream gradient, so no extra reduction op is timed). Each
+framework runs alone in its own subprocess, `rounds` of them, alternating which goes first
+(see benchmarks.common.run_sides). Printed: median seconds per iteration and the median of
+the per-round ratios glassbox / torch (lower is better; below 1.0 glassbox is faster).
 Also times four ways to do the embedding backward's scatter-add (glassbox uses "sorted").
 """
 
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import THREADS, Result, interleave  # noqa: E402, I001  (pins threads)
+from benchmarks.common import SIDES, THREADS, run_sides, side_summary  # noqa: E402, I001  (pins threads)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
@@ -29,9 +32,11 @@ import glassbox.nn.functional as F  # noqa: E402
 from glassbox.ops import fused  # noqa: E402
 
 
-def _pair(shape, rng, requires_grad=True, scale=1.0):
-    a = (rng.standard_normal(shape) * scale).astype(np.float32)
-    return gb.tensor(a, requires_grad=requires_grad), torch.tensor(a, requires_grad=requires_grad)
+FRAMEWORKS = {"glassbox": (gb.tensor, F), "torch": (torch.tensor, TF)}
+
+
+def _arr(shape, rng, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def _step(fn, args, grad_out):
@@ -44,69 +49,68 @@ def _step(fn, args, grad_out):
     return run
 
 
-def case_linear(rng, x_grad=False):
-    gx, tx = _pair((64, 784), rng, requires_grad=x_grad)
-    gw, tw = _pair((128, 784), rng, scale=0.03)
-    gbias, tbias = _pair((128,), rng)
-    g = rng.standard_normal((64, 128)).astype(np.float32)
-    return (_step(F.linear, (gx, gw, gbias), gb.tensor(g)),
-            _step(TF.linear, (tx, tw, tbias), torch.tensor(g)))
+# Each case builds one framework's inputs (the same values for both, from the same rng
+# state) and returns one forward + backward as a callable.
 
 
-def case_cross_entropy(rng):
-    gx, tx = _pair((64, 10), rng)
-    t = rng.integers(0, 10, 64)
-    gt, tt = gb.tensor(t), torch.tensor(t)
-    one_g, one_t = gb.tensor(np.float32(1.0)), torch.tensor(1.0)
-    return (_step(F.cross_entropy, (gx, gt), one_g), _step(TF.cross_entropy, (tx, tt), one_t))
+def case_linear(rng, fw, x_grad=False):
+    tensor, f = FRAMEWORKS[fw]
+    x = tensor(_arr((64, 784), rng), requires_grad=x_grad)
+    w = tensor(_arr((128, 784), rng, 0.03), requires_grad=True)
+    b = tensor(_arr((128,), rng), requires_grad=True)
+    return _step(f.linear, (x, w, b), tensor(_arr((64, 128), rng)))
 
 
-def case_layer_norm(rng):
-    gx, tx = _pair((32, 64, 128), rng)
-    gw, tw = _pair((128,), rng)
-    gbias, tbias = _pair((128,), rng)
-    g = rng.standard_normal((32, 64, 128)).astype(np.float32)
-    return (_step(lambda x, w, b: F.layer_norm(x, (128,), w, b), (gx, gw, gbias), gb.tensor(g)),
-            _step(lambda x, w, b: TF.layer_norm(x, (128,), w, b), (tx, tw, tbias),
-                  torch.tensor(g)))
+def case_cross_entropy(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
+    x = tensor(_arr((64, 10), rng), requires_grad=True)
+    t = tensor(rng.integers(0, 10, 64))
+    return _step(f.cross_entropy, (x, t), tensor(np.float32(1.0)))
 
 
-def case_attention(rng):
+def case_layer_norm(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
+    x, w, b = (tensor(_arr(s, rng), requires_grad=True) for s in ((32, 64, 128), (128,), (128,)))
+    return _step(lambda x, w, b: f.layer_norm(x, (128,), w, b), (x, w, b),
+                 tensor(_arr((32, 64, 128), rng)))
+
+
+def case_gelu(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
+    x = tensor(_arr((32, 64, 512), rng), requires_grad=True)  # W4's MLP activations
+    return _step(f.gelu, (x,), tensor(_arr((32, 64, 512), rng)))
+
+
+def case_attention(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
     shape = (32, 4, 64, 32)  # (B, heads, T, head size)
-    q, k, v = (_pair(shape, rng) for _ in range(3))
-    g = rng.standard_normal(shape).astype(np.float32)
-    return (_step(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True),
-                  (q[0], k[0], v[0]), gb.tensor(g)),
-            _step(lambda a, b, c: TF.scaled_dot_product_attention(a, b, c, is_causal=True),
-                  (q[1], k[1], v[1]), torch.tensor(g)))
+    q, k, v = (tensor(_arr(shape, rng), requires_grad=True) for _ in range(3))
+    return _step(lambda a, b, c: f.scaled_dot_product_attention(a, b, c, is_causal=True),
+                 (q, k, v), tensor(_arr(shape, rng)))
 
 
-def case_embedding(rng):
-    w_g, w_t = _pair((100, 64), rng)  # a character vocabulary, as in W3/W4
-    idx = rng.integers(0, 100, (32, 64))
-    g = rng.standard_normal((32, 64, 64)).astype(np.float32)
-    return (_step(F.embedding, (gb.tensor(idx), w_g), gb.tensor(g)),
-            _step(TF.embedding, (torch.tensor(idx), w_t), torch.tensor(g)))
+def case_embedding(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
+    w = tensor(_arr((100, 64), rng), requires_grad=True)  # a character vocabulary (W3, W4)
+    idx = tensor(rng.integers(0, 100, (32, 64)))
+    return _step(f.embedding, (idx, w), tensor(_arr((32, 64, 64), rng)))
 
 
-def case_batch_norm(rng):
-    gx, tx = _pair((64, 16, 14, 14), rng)
-    gw, tw = _pair((16,), rng)
-    gbias, tbias = _pair((16,), rng)
-    rm_g, rv_g = gb.zeros(16), gb.ones(16)
-    rm_t, rv_t = torch.zeros(16), torch.ones(16)
-    g = rng.standard_normal((64, 16, 14, 14)).astype(np.float32)
-    return (_step(lambda x, w, b: F.batch_norm(x, rm_g, rv_g, w, b, training=True),
-                  (gx, gw, gbias), gb.tensor(g)),
-            _step(lambda x, w, b: TF.batch_norm(x, rm_t, rv_t, w, b, training=True),
-                  (tx, tw, tbias), torch.tensor(g)))
+def case_batch_norm(rng, fw):
+    tensor, f = FRAMEWORKS[fw]
+    x, w, b = (tensor(_arr(s, rng), requires_grad=True)
+               for s in ((64, 16, 14, 14), (16,), (16,)))
+    running_mean, running_var = tensor(np.zeros(16, np.float32)), tensor(np.ones(16, np.float32))
+    return _step(lambda x, w, b: f.batch_norm(x, running_mean, running_var, w, b, training=True),
+                 (x, w, b), tensor(_arr((64, 16, 14, 14), rng)))
 
 
 CASES = {
     "linear 64x784->128": case_linear,
-    "linear, dX too": lambda rng: case_linear(rng, x_grad=True),
+    "linear, dX too": lambda rng, fw: case_linear(rng, fw, x_grad=True),
     "cross_entropy 64x10": case_cross_entropy,
     "layer_norm 32x64x128": case_layer_norm,
+    "gelu 32x64x512": case_gelu,
     "attention 32x4x64x32 causal": case_attention,
     "embedding 100x64, 32x64 idx": case_embedding,
     "batch_norm 64x16x14x14 train": case_batch_norm,
@@ -167,33 +171,42 @@ def _clock(fn):
     return time.perf_counter() - start
 
 
+def time_side(side: str, names: list, repeats: int, inner: int) -> dict:
+    """{case: median seconds per forward + backward} for one framework."""
+    times = {}
+    for name in names:
+        run = CASES[name](np.random.default_rng(0), side)
+        run()  # warm-up
+        samples = [_clock(_loop(run, inner)) / inner for _ in range(repeats)]
+        times[name] = statistics.median(samples)
+    return times
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=21)
-    parser.add_argument("--inner", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=11, help="samples per subprocess")
+    parser.add_argument("--inner", type=int, default=50, help="iterations per sample")
+    parser.add_argument("--rounds", type=int, default=3, help="subprocesses per framework")
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--no-scatter", action="store_true")
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
-    print(f"fused ops, forward + backward, {THREADS} threads, {args.inner} iterations per sample, "
-          f"{args.repeats} interleaved samples")
-    print(f"{'case':<32}{'glassbox ms':>12}{'torch ms':>10}{'ratio':>8}{'best':>8}")
     only = [s for s in args.only.split(",") if s]
-    for name, make in CASES.items():
-        if only and not any(s in name for s in only):
-            continue
-        run_gb, run_torch = make(rng)
-        run_gb(), run_torch()  # warm-up
-        res = interleave(Result(name, "iter"), _loop(run_gb, args.inner),
-                         _loop(run_torch, args.inner), args.repeats)
-        g_ms = statistics.median(res.glassbox_s) / args.inner * 1e3
-        t_ms = statistics.median(res.torch_s) / args.inner * 1e3
-        best = min(res.glassbox_s) / min(res.torch_s)
-        print(f"{name:<32}{g_ms:>12.4f}{t_ms:>10.4f}{statistics.median(res.ratios):>8.2f}"
-              f"{best:>8.2f}")
-    print("ratio = glassbox / torch, median of interleaved pairs (lower is faster)")
+    names = [n for n in CASES if not only or any(s in n for s in only)]
+    if args.side:
+        print(json.dumps(time_side(args.side, names, args.repeats, args.inner)))
+        return
+    print(f"fused ops, forward + backward, {THREADS} threads; each framework alone in "
+          f"{args.rounds} subprocesses, {args.repeats} samples of {args.inner} iterations each")
+    child = ["--repeats", str(args.repeats), "--inner", str(args.inner), "--only", args.only]
+    rounds = run_sides(__file__, child, args.rounds)
+    print(f"{'case':<32}{'glassbox ms':>12}{'torch ms':>10}{'ratio':>8}")
+    for name in names:
+        g, t, ratio = side_summary(rounds, name)
+        print(f"{name:<32}{g * 1e3:>12.4f}{t * 1e3:>10.4f}{ratio:>8.2f}")
+    print("ratio = glassbox / torch, median of the per-round ratios (lower is faster)")
     if not args.no_scatter:
-        scatter_strategies(rng)
+        scatter_strategies(np.random.default_rng(0))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """Micro-benchmark of the fused recurrent op: a W3-shaped LSTM forward + backward vs PyTorch.
 
-    python benchmarks/rnn_micro.py [--repeats 11] [--batch 32] [--seq 64] [--input 64]
-                                   [--hidden 256] [--mode lstm]
+    python benchmarks/rnn_micro.py [--rounds 3] [--repeats 11] [--batch 32] [--seq 64]
+                                   [--input 64] [--hidden 256] [--mode lstm]
 
 Both frameworks get the same weights and input; one iteration is forward + backward with a
-fixed upstream gradient on the output sequence. Timed alternately (order flipped each round),
-2 threads. Prints the median seconds per iteration of each and the median of the per-pair
+fixed upstream gradient on the output sequence. Each framework runs alone in its own
+subprocess, `rounds` of them, alternating which goes first (benchmarks.common.run_sides),
+2 threads. Prints the median seconds per iteration of each and the median of the per-round
 ratios glassbox / torch (lower is better). Also prints the 1-minute load average: other
 processes on the machine slow both sides, but not always equally.
 """
@@ -13,13 +14,14 @@ processes on the machine slow both sides, but not always equally.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import THREADS, Result, interleave  # noqa: I001  (pins threads)
+from benchmarks.common import SIDES, THREADS, run_sides, side_summary, time_call  # noqa: I001
 import numpy as np
 import torch
 
@@ -54,23 +56,30 @@ def build(mode: str, B: int, T: int, I: int, H: int, seed: int = 0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=11)
+    ap.add_argument("--repeats", type=int, default=11, help="timed iterations per subprocess")
+    ap.add_argument("--rounds", type=int, default=3, help="subprocesses per framework")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=64)
     ap.add_argument("--input", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--mode", choices=("lstm", "gru", "rnn"), default="lstm")
+    ap.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # a child run
     a = ap.parse_args(argv)
-    run_g, run_t = build(a.mode, a.batch, a.seq, a.input, a.hidden)
-    run_g(), run_t()  # warm-up
-    res = interleave(Result(f"{a.mode} fwd+bwd", "iteration"), run_g, run_t, a.repeats)
-    g_med, t_med = statistics.median(res.glassbox_s), statistics.median(res.torch_s)
+    if a.side:
+        run = build(a.mode, a.batch, a.seq, a.input, a.hidden)[SIDES.index(a.side)]
+        run()  # warm-up
+        print(json.dumps({"s": statistics.median(time_call(run) for _ in range(a.repeats))}))
+        return
+    child = [f"--{k}={getattr(a, k)}" for k in ("repeats", "batch", "seq", "input", "hidden",
+                                                 "mode")]
+    rounds = run_sides(__file__, child, a.rounds)
+    g_med, t_med, ratio = side_summary(rounds, "s")
     load = os.getloadavg()[0]
     print(f"{a.mode.upper()} B={a.batch} T={a.seq} I={a.input} H={a.hidden}, {THREADS} threads, "
-          f"{a.repeats} repeats, load average {load:.1f} on {os.cpu_count()} cores")
+          f"{a.rounds} subprocesses per framework of {a.repeats} iterations, load average "
+          f"{load:.1f} on {os.cpu_count()} cores")
     print(f"  glassbox {g_med * 1e3:8.2f} ms   torch {t_med * 1e3:8.2f} ms   "
-          f"ratio glassbox/torch {statistics.median(res.ratios):.2f} "
-          f"(best-of {min(res.glassbox_s) / min(res.torch_s):.2f})")
+          f"ratio glassbox/torch {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import SIDES, THREADS, run_sides, side_summary  # noqa: E402, I001  (pins threads)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
+from benchmarks.common import SIDES, THREADS, run_sides, side_summary  # noqa: I001  (pins threads)
+import numpy as np
+import torch
+import torch.nn.functional as TF
 
-import glassbox as gb  # noqa: E402
-import glassbox.nn.functional as F  # noqa: E402
-from glassbox.ops import fused  # noqa: E402
+import glassbox as gb
+import glassbox.nn.functional as F
+from glassbox.ops import fused
 
 
 FRAMEWORKS = {"glassbox": (gb.tensor, F), "torch": (torch.tensor, TF)}

@@ -45,17 +45,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import Result, gemm_peak_gflops, print_table, time_call, write_json  # noqa: E402, I001
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
+from benchmarks.common import Result, gemm_peak_gflops, print_table, time_call, write_json  # noqa: I001
+import numpy as np
+import torch
+import torch.nn.functional as TF
 
-import glassbox as gb  # noqa: E402
-import glassbox.nn.functional as F  # noqa: E402
-from glassbox.data import datasets  # noqa: E402
-from glassbox.models import GPT, CharLSTM  # noqa: E402
+import glassbox as gb
+import glassbox.nn.functional as F
+from glassbox.data import datasets
+from glassbox.models import GPT, CharLSTM
 
-from benchmarks.torch_models import TorchCharLSTM, TorchGPT  # noqa: E402
+from benchmarks.torch_models import TorchCharLSTM, TorchGPT
 
 BATCH = 64
 # glassbox runs its steps through gb.capture (recorded once, replayed without Python dispatch)
@@ -122,16 +122,16 @@ def cnn(F_, p, x):
 
 
 WORKLOADS = {
-    "W1": dict(
-        name="W1 MLP", model=mlp, flat=True,
-        shapes=[(128, 784), (64, 128), (10, 64)],
-        fwd_flops=lambda b: 2 * b * (784 * 128 + 128 * 64 + 64 * 10),
-    ),
-    "W2": dict(
-        name="W2 CNN", model=cnn, flat=False,
-        shapes=[(16, 1, 3, 3), (32, 16, 3, 3), (128, 1568), (10, 128)],
-        fwd_flops=lambda b: 2 * b * (16 * 784 * 9 + 32 * 196 * 16 * 9 + 1568 * 128 + 128 * 10),
-    ),
+    "W1": {
+        "name": "W1 MLP", "model": mlp, "flat": True,
+        "shapes": [(128, 784), (64, 128), (10, 64)],
+        "fwd_flops": lambda b: 2 * b * (784 * 128 + 128 * 64 + 64 * 10),
+    },
+    "W2": {
+        "name": "W2 CNN", "model": cnn, "flat": False,
+        "shapes": [(16, 1, 3, 3), (32, 16, 3, 3), (128, 1568), (10, 128)],
+        "fwd_flops": lambda b: 2 * b * (16 * 784 * 9 + 32 * 196 * 16 * 9 + 1568 * 128 + 128 * 10),
+    },
 }
 
 
@@ -280,10 +280,10 @@ def build_inference(key, fw):
         if fw == "glassbox":
             xb, yb = gb.tensor(x), gb.tensor(y)
             net = glassbox_forward(lambda x: cnn(F, g_params, x))
-            forward = lambda: net(xb)  # noqa: E731
+            forward = lambda: net(xb)
         else:
             xb, yb = torch.tensor(x), torch.tensor(y)
-            forward = lambda: cnn(TF, t_params, xb)  # noqa: E731
+            forward = lambda: cnn(TF, t_params, xb)
     else:
         batches, vocab = text_batches(1, seed=3)
         x, y = (np.resize(a, (batch, SEQ)) for a in batches[0])  # first `batch` rows, recycled
@@ -296,7 +296,7 @@ def build_inference(key, fw):
 
         if fw == "glassbox":
             logits = glassbox_forward(logits)
-        forward = lambda: logits(xb).reshape(batch * SEQ, vocab)  # noqa: E731
+        forward = lambda: logits(xb).reshape(batch * SEQ, vocab)
         yb = yb.reshape(batch * SEQ)
         flops = gpt_flops(vocab, B=batch)
     no_grad, ce = (gb.no_grad, F.cross_entropy) if fw == "glassbox" else (torch.no_grad,

@@ -7,8 +7,8 @@
     loss.backward()
 """
 
-from glassbox import tensor as _tensor  # noqa: F401  (first: it imports autograd, then the ops)
-from glassbox import autograd  # noqa: F401
+from glassbox import tensor as _tensor  # first: it imports autograd, then the ops
+from glassbox import autograd
 from glassbox.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from glassbox.backend import (
     bool_ as bool,
@@ -29,11 +29,11 @@ from glassbox.backend import (
     set_rng_state,
     uint8,
 )
-from glassbox.ops.elementwise import *  # noqa: F401,F403
-from glassbox.ops.index import *  # noqa: F401,F403
-from glassbox.ops.linalg import *  # noqa: F401,F403
-from glassbox.ops.reduce import *  # noqa: F401,F403
-from glassbox.ops.shape import *  # noqa: F401,F403
+from glassbox.ops.elementwise import *
+from glassbox.ops.index import *
+from glassbox.ops.linalg import *
+from glassbox.ops.reduce import *
+from glassbox.ops.shape import *
 from glassbox.tensor import (
     Tensor,
     arange,
@@ -60,14 +60,14 @@ from glassbox.tensor import (
 )
 
 # The floors above the ops, in import order (each builds on the ones before it).
-from glassbox import nn  # noqa: E402,F401
-from glassbox import optim  # noqa: E402,F401
-from glassbox import io  # noqa: E402,F401  (safetensors is imported only when a file is used)
-from glassbox import train  # noqa: E402,F401
-from glassbox.io import load, load_checkpoint, save, save_checkpoint  # noqa: E402,F401
-from glassbox.nn.summary import summary  # noqa: E402,F401
-from glassbox.profiler import profile  # noqa: E402,F401
-from glassbox.capture import GraphCaptureError, capture  # noqa: E402,F401
+from glassbox import nn
+from glassbox import optim
+from glassbox import io  # safetensors is imported only when a file is used
+from glassbox import train
+from glassbox.io import load, load_checkpoint, save, save_checkpoint
+from glassbox.nn.summary import summary
+from glassbox.profiler import profile
+from glassbox.capture import GraphCaptureError, capture
 
 # PyTorch's dtype aliases (they shadow the builtins only inside this namespace, as in torch)
 half, float, double = float16, float32, float64

@@ -36,7 +36,7 @@ def to_image(a: np.ndarray) -> np.ndarray:
         # (1, H, W) -> (H, W); (C, H, W) -> (H, W, C)
         return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
     if a.ndim == 1:
-        side = int(round(np.sqrt(a.size)))
+        side = round(np.sqrt(a.size))
         if side * side != a.size:
             return a[None, :]
         return a.reshape(side, side)

@@ -31,7 +31,7 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_data", "_version", "grad", "requires_grad")
     __array_priority__ = 1000  # `ndarray * tensor` defers to Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but tensors stay usable as dict keys
 
@@ -44,7 +44,7 @@ class Tensor:
         self._version = [0]
 
     @classmethod
-    def _wrap(cls, array) -> "Tensor":
+    def _wrap(cls, array) -> Tensor:
         """Wrap an ndarray (or NumPy scalar) as a leaf Tensor without copying or checks."""
         t = object.__new__(cls)
         t._data = array if type(array) is np.ndarray else np.asarray(array)
@@ -56,7 +56,7 @@ class Tensor:
 
     # --- attributes -----------------------------------------------------------------------------
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         """This tensor's values as a new Tensor that shares memory and has no graph (as torch)."""
         t = Tensor._wrap(self._data)
         t._version = self._version
@@ -93,12 +93,12 @@ class Tensor:
         return self._ctx
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         """All dimensions reversed (the transpose for a matrix)."""
         return shape_ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
-    def mT(self) -> "Tensor":
+    def mT(self) -> Tensor:
         """The last two dimensions swapped (batched matrix transpose)."""
         return shape_ops.transpose(self, -2, -1)
 
@@ -151,7 +151,7 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._ctx is not None and getattr(self._ctx, "retained_output", None) is self
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad_: only floating point tensors can require gradients, "
@@ -165,18 +165,18 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new tensor sharing this one's memory, cut from the graph."""
         t = Tensor._wrap(self._data)
         t._version = self._version
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self._ctx = None
         self.requires_grad = False
         return self
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         """A copy with its own memory; gradients flow back to the original."""
         return elementwise.clone(self)
 
@@ -202,7 +202,7 @@ class Tensor:
     def tolist(self):
         return self._data.tolist()
 
-    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
+    def to(self, dtype=None, *args, **kwargs) -> Tensor:
         """Convert to `dtype` (devices other than 'cpu' are not supported)."""
         if isinstance(dtype, str) and dtype in ("cpu",):
             dtype = kwargs.get("dtype")
@@ -214,28 +214,28 @@ class Tensor:
             return self
         return elementwise.to_dtype(self, dtype)
 
-    def type(self, dtype) -> "Tensor":
+    def type(self, dtype) -> Tensor:
         return self.to(dtype)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(backend.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(backend.float64)
 
-    def half(self) -> "Tensor":
+    def half(self) -> Tensor:
         return self.to(backend.float16)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.to(backend.int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.to(backend.int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.to(backend.bool_)
 
     def __array__(self, dtype=None, copy=None):
@@ -297,7 +297,7 @@ class Tensor:
                 "out-of-place op."
             )
 
-    def _inplace(self, op: str, ufunc, other, alpha=None) -> "Tensor":
+    def _inplace(self, op: str, ufunc, other, alpha=None) -> Tensor:
         self._check_inplace(op, other)
         value = other._data if isinstance(other, Tensor) else other
         if alpha is not None and alpha != 1:
@@ -314,19 +314,19 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def add_(self, other, alpha=1) -> "Tensor":
+    def add_(self, other, alpha=1) -> Tensor:
         return self._inplace("add_", np.add, other, alpha)
 
-    def sub_(self, other, alpha=1) -> "Tensor":
+    def sub_(self, other, alpha=1) -> Tensor:
         return self._inplace("sub_", np.subtract, other, alpha)
 
-    def mul_(self, other) -> "Tensor":
+    def mul_(self, other) -> Tensor:
         return self._inplace("mul_", np.multiply, other)
 
-    def div_(self, other) -> "Tensor":
+    def div_(self, other) -> Tensor:
         return self._inplace("div_", np.true_divide, other)
 
-    def copy_(self, src) -> "Tensor":
+    def copy_(self, src) -> Tensor:
         self._check_inplace("copy_", src)
         value = src._data if isinstance(src, Tensor) else np.asarray(src)
         try:
@@ -339,16 +339,16 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def fill_(self, value) -> "Tensor":
+    def fill_(self, value) -> Tensor:
         self._check_inplace("fill_", value)
         self._data.fill(value._data.item() if isinstance(value, Tensor) else value)
         self._version[0] += 1
         return self
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    def clamp_(self, min=None, max=None) -> "Tensor":
+    def clamp_(self, min=None, max=None) -> Tensor:
         self._check_inplace("clamp_")
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
@@ -356,7 +356,7 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def masked_fill_(self, mask, value) -> "Tensor":
+    def masked_fill_(self, mask, value) -> Tensor:
         self._check_inplace("masked_fill_")
         m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
@@ -365,14 +365,14 @@ class Tensor:
         self._version[0] += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         self._check_inplace("uniform_")
         g = generator or backend.default_generator()
         self._data[...] = g.uniform(a, b, size=self.shape)
         self._version[0] += 1
         return self
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         self._check_inplace("normal_")
         g = generator or backend.default_generator()
         self._data[...] = g.normal(mean, std, size=self.shape)
@@ -958,5 +958,5 @@ def is_tensor(obj) -> bool:
 
 
 # The op families, imported last: they import Tensor from this module.
-from glassbox.ops import elementwise, index, linalg, reduce  # noqa: E402
-from glassbox.ops import shape as shape_ops  # noqa: E402
+from glassbox.ops import elementwise, index, linalg, reduce
+from glassbox.ops import shape as shape_ops

@@ -8,14 +8,14 @@ Everything here wraps or swaps modules; nn/layers stays free of compression bran
 * report.py: `compression_report` -- file size, accuracy and latency before and after.
 """
 
-from glassbox.compress.measure import (  # noqa: F401
+from glassbox.compress.measure import (
     CompressionReport,
     accuracy_of,
     compression_report,
     file_size,
 )
-from glassbox.compress.observers import MinMaxObserver, PercentileObserver  # noqa: F401
-from glassbox.compress.prune import (  # noqa: F401
+from glassbox.compress.observers import MinMaxObserver, PercentileObserver
+from glassbox.compress.prune import (
     global_unstructured,
     is_pruned,
     l1_unstructured,
@@ -23,9 +23,9 @@ from glassbox.compress.prune import (  # noqa: F401
     remove,
     sparsity,
 )
-from glassbox.compress.qgemm import qmatmul  # noqa: F401
-from glassbox.compress.qlstm import DynamicQuantizedLSTM  # noqa: F401
-from glassbox.compress.quantize import (  # noqa: F401
+from glassbox.compress.qgemm import qmatmul
+from glassbox.compress.qlstm import DynamicQuantizedLSTM
+from glassbox.compress.quantize import (
     DynamicQuantizedLinear,
     QuantizedConv2d,
     QuantizedLinear,

@@ -19,7 +19,7 @@ __all__ = ["maximize_activation"]
 
 def _gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:
     """Separable Gaussian blur over the last two axes (edges replicated)."""
-    radius = max(1, int(round(3 * sigma)))
+    radius = max(1, round(3 * sigma))
     k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     k /= k.sum()
     for axis in (-1, -2):
@@ -92,7 +92,7 @@ def maximize_activation(model, input_shape, index, layer=None, steps: int = 100,
     caught = []
     handle = None
     if layer is not None:
-        name, module = resolve_layer(model, layer, where)
+        _, module = resolve_layer(model, layer, where)
         handle = module.register_forward_hook(lambda m, a, out: caught.append(out))
     history = []
     was_training = getattr(model, "training", False)

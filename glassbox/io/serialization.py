@@ -259,7 +259,8 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None,
         )
     content = info.get("content")
     if not isinstance(content, dict):
-        raise ValueError(f"load_checkpoint: {os.fspath(path)!r}: header has no checkpoint content")
+        raise ValueError(  # noqa: TRY004  (a malformed file, not a wrong argument type)
+            f"load_checkpoint: {os.fspath(path)!r}: header has no checkpoint content")
     try:
         result = {k: _decode(v, arrays) for k, v in content.items()}
     except (KeyError, TypeError, ValueError) as e:
@@ -517,7 +518,8 @@ def _read_header(path: str) -> dict:
             f"{path!r} is not a valid safetensors file: its header is not JSON ({e})"
         ) from None
     if not isinstance(header, dict):
-        raise ValueError(f"{path!r} is not a valid safetensors file: header is not a JSON object")
+        raise ValueError(  # noqa: TRY004  (a malformed file, not a wrong argument type)
+            f"{path!r} is not a valid safetensors file: header is not a JSON object")
     body = size - 8 - n
     for name, spec in header.items():
         if name == "__metadata__":
@@ -565,5 +567,6 @@ def _glassbox_info(metadata: dict, path) -> dict | None:
             f"{os.fspath(path)!r}: the glassbox metadata in its header is not valid JSON ({e})"
         ) from None
     if not isinstance(info, dict):
-        raise ValueError(f"{os.fspath(path)!r}: the glassbox metadata is not a JSON object")
+        raise ValueError(  # noqa: TRY004  (a malformed file, not a wrong argument type)
+            f"{os.fspath(path)!r}: the glassbox metadata is not a JSON object")
     return info

@@ -3,19 +3,19 @@ torch.nn.functional. Each name here is implemented in glassbox.ops; this module 
 """
 
 # --- activations (ops/elementwise.py, ops/reduce.py) ---------------------------------------------
-from glassbox.ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
+from glassbox.ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, tanh
 
 # --- reductions used as activations (ops/reduce.py) ----------------------------------------------
-from glassbox.ops.reduce import log_softmax, softmax  # noqa: F401
+from glassbox.ops.reduce import log_softmax, softmax
 
 # --- shape (ops/shape.py) ------------------------------------------------------------------------
-from glassbox.ops.shape import pad  # noqa: F401
+from glassbox.ops.shape import pad
 
 # --- indexing (ops/index.py) ---------------------------------------------------------------------
-from glassbox.ops.index import one_hot  # noqa: F401
+from glassbox.ops.index import one_hot
 
 # --- convolution and pooling (ops/conv.py) -------------------------------------------------------
-from glassbox.ops.conv import (  # noqa: F401
+from glassbox.ops.conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool1d,
@@ -31,7 +31,7 @@ from glassbox.ops.conv import (  # noqa: F401
 )
 
 # --- fused layers: linear, dropout, embedding, attention (ops/fused.py) --------------------------
-from glassbox.ops.fused import (  # noqa: F401
+from glassbox.ops.fused import (
     dropout,
     dropout2d,
     embedding,
@@ -40,11 +40,11 @@ from glassbox.ops.fused import (  # noqa: F401
 )
 
 # --- normalisation (ops/norm.py) -----------------------------------------------------------------
-from glassbox.ops.norm import batch_norm, group_norm, layer_norm  # noqa: F401
+from glassbox.ops.norm import batch_norm, group_norm, layer_norm
 
 # --- losses and similarities (ops/loss.py) -------------------------------------------------------
-from glassbox.ops.fused import cosine_similarity, normalize  # noqa: F401
-from glassbox.ops.loss import (  # noqa: F401
+from glassbox.ops.fused import cosine_similarity, normalize
+from glassbox.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -57,4 +57,4 @@ from glassbox.ops.loss import (  # noqa: F401
 )
 
 # --- composed from the ops above (nn/layers/linear.py) -------------------------------------------
-from glassbox.nn.layers.linear import bilinear  # noqa: E402,F401
+from glassbox.nn.layers.linear import bilinear

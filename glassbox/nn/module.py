@@ -455,7 +455,7 @@ def _annotate(module: Module, e: Exception, args) -> Exception:
     message = f"{where}: {e} [input shape(s): {info['inputs']}]"
     try:
         new = type(e)(message)
-    except Exception:  # an exception type with a special constructor: keep the original
+    except Exception:  # noqa: BLE001  (a special constructor: keep the original exception)
         return e
     new._glassbox_info = info
     return new

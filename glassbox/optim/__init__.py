@@ -3,9 +3,9 @@
 Gradient clipping is in glassbox.nn.utils (clip_grad_norm_, clip_grad_value_), as in PyTorch.
 """
 
-from glassbox.optim import lr_scheduler  # noqa: F401
-from glassbox.optim.adagrad import Adagrad  # noqa: F401
-from glassbox.optim.adam import Adam, AdamW  # noqa: F401
-from glassbox.optim.optimizer import Optimizer  # noqa: F401
-from glassbox.optim.rmsprop import RMSprop  # noqa: F401
-from glassbox.optim.sgd import SGD  # noqa: F401
+from glassbox.optim import lr_scheduler
+from glassbox.optim.adagrad import Adagrad
+from glassbox.optim.adam import Adam, AdamW
+from glassbox.optim.optimizer import Optimizer
+from glassbox.optim.rmsprop import RMSprop
+from glassbox.optim.sgd import SGD

@@ -74,7 +74,7 @@ class AdversarialTraining(Callback):
             raise ValueError(f"AdversarialTraining: the model must take one input, got "
                              f"{len(inputs)}")
         x = inputs[0]
-        k = int(round(self.fraction * x.shape[0]))
+        k = round(self.fraction * x.shape[0])
         if k == 0 or self.eps == 0:
             return inputs, target
         model = self.trainer.model

@@ -1,7 +1,7 @@
 """glassbox.scaling: scaling laws -- fit L = a x^-alpha + c, and sweeps over N, D and compute."""
 
-from glassbox.scaling.fit import PowerLawFit, fit_power_law  # noqa: F401
-from glassbox.scaling.sweep import (  # noqa: F401
+from glassbox.scaling.fit import PowerLawFit, fit_power_law
+from glassbox.scaling.sweep import (
     RunConfig,
     fit_axes,
     load_results,

@@ -37,7 +37,7 @@ def _array(x, what: str, where: str) -> np.ndarray:
         return x._data
     try:
         return np.asarray(x)
-    except Exception:
+    except Exception:  # noqa: BLE001  (whatever NumPy raises, say what the metric got)
         raise TypeError(
             f"{where}: {what} must be a Tensor or array, got {type(x).__name__}"
         ) from None

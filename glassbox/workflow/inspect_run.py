@@ -59,7 +59,7 @@ def attack_run(run, epsilons=(0.0, 0.05, 0.1, 0.2), attack: str = "fgsm", data=N
     curve = evaluate_robustness(model, (x, y), list(epsilons), attack=attack, **attack_kwargs)
     if figure is not None:
         shape = config["data"]["input_shape"]
-        side = int(round(np.sqrt(shape[0]))) if len(shape) == 1 else 0
+        side = round(np.sqrt(shape[0])) if len(shape) == 1 else 0
         if len(shape) not in (2, 3) and side * side != shape[0]:
             raise ValueError("--figure needs images; this run takes examples of shape "
                              f"{tuple(shape)}")
@@ -147,7 +147,7 @@ def explain_run(run, methods=("saliency", "integrated_gradients"), n: int = 4, d
         the class the model predicts.
     """
     import glassbox as gb
-    import glassbox.explain as explain
+    from glassbox import explain
 
     unknown = [m for m in methods if m not in EXPLAIN_METHODS]
     if unknown or not methods:

@@ -165,7 +165,7 @@ def train_model(model: str = "mlp", data: str = "digits", *, epochs: int = 10,
     check_fits(net, dataset.input_shape, dataset.num_outputs, where=f"model {model!r}")
 
     x, y = dataset.x_train, _targets(dataset, dataset.y_train)
-    n_val = int(round(len(x) * validation_fraction)) if validation_fraction else 0
+    n_val = round(len(x) * validation_fraction) if validation_fraction else 0
     val = (x[len(x) - n_val:], y[len(x) - n_val:]) if n_val else None
     x, y = x[: len(x) - n_val], y[: len(y) - n_val]
     loader = DataLoader(TensorDataset(gb.from_numpy(x), gb.from_numpy(y)),

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.train import EarlyStopping, ModelCheckpoint, ProgressBar, Trainer
 
 __all__ = ["TEXT_SOURCES", "evaluate_language_model", "generate_text", "is_text_source",

@@ -3,8 +3,8 @@
 import numpy as np
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import datasets
 
 

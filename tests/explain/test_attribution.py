@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 from glassbox.explain import (
     InputXGradient,
     IntegratedGradients,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 from glassbox.explain import (
     LinearProbe,
     activations,
@@ -85,7 +85,7 @@ def test_activation_maximisation_finds_a_strong_seeded_input():
     assert logits[3] > np.median(real)  # stronger than a typical real 3
     assert x3.numpy().min() >= 0 and x3.numpy().max() <= 1
     # a hidden neuron of a layer, by name
-    xn, hn = maximize_activation(model, (64,), index=(5,), layer="0", steps=20, seed=0)
+    _, hn = maximize_activation(model, (64,), index=(5,), layer="0", steps=20, seed=0)
     assert hn[-1] > hn[0] and not model[0]._forward_hooks
 
 

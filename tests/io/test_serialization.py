@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 from glassbox.io import load_metadata
 from glassbox.optim.lr_scheduler import StepLR
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 
 class Net(nn.Module):

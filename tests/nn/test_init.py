@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 # (build(nn), bound of the uniform weight and bias distributions)
 UNIFORM = [

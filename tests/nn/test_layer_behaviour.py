@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 
 
 def test_dropout_zeroes_a_fraction_p_and_scales_the_rest():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 
 def make_net(nn):

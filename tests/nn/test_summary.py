@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
+from glassbox import nn
 
 
 class Net(nn.Module):

@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 
 import glassbox as gb
 import glassbox.nn.functional as F
-from tests.ops.harness import Idx, Lit, Mask, NonGrad, Spec  # noqa: F401
+from tests.ops.harness import Idx, Lit, Mask, NonGrad, Spec
 
 S = Spec
 UNARY_CASES = [((3, 4),), ((),), ((2, 1, 3),), ((0, 3),)]

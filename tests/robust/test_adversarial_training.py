@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.robust import AdversarialTraining, evaluate_robustness
 from glassbox.train import Callback, Trainer
 from tests.explain.helpers import digits
@@ -29,7 +29,7 @@ def test_adversarial_training_improves_robust_accuracy():
     test = (d.x_test, d.y_test)
     before = evaluate_robustness(clean_model, test, [0.0, eps], attack="pgd", steps=10, seed=0)
     after = evaluate_robustness(adv_model, test, [0.0, eps], attack="pgd", steps=10, seed=0)
-    assert adv.replaced == 12 * sum(int(round(0.5 * min(64, len(d.y_train) - i)))
+    assert adv.replaced == 12 * sum(round(0.5 * min(64, len(d.y_train) - i))
                                     for i in range(0, len(d.y_train), 64))
     assert after[eps] > before[eps] + 0.15
     assert after[0.0] > 0.85  # still a good classifier on clean digits
@@ -37,7 +37,7 @@ def test_adversarial_training_improves_robust_accuracy():
 
 def test_fgsm_variant_and_errors():
     adv = AdversarialTraining(eps=0.1, attack="fgsm", fraction=1.0)
-    model, d = _train([adv], epochs=1)
+    _, d = _train([adv], epochs=1)
     assert adv.replaced == len(d.y_train)
     with pytest.raises(ValueError, match="fraction"):
         AdversarialTraining(eps=0.1, fraction=0)

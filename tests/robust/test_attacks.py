@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import glassbox as gb
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.robust import Normalize, evaluate_robustness, fgsm, pgd
 from tests.explain.helpers import accuracy, digits, fit
 

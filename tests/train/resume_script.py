@@ -16,8 +16,8 @@ import time
 
 import glassbox as gb
 import glassbox.data
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.optim.lr_scheduler import StepLR
 from glassbox.train import Callback, CSVLogger, ModelCheckpoint, Trainer
 

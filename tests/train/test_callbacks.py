@@ -9,8 +9,8 @@ import pytest
 
 import glassbox as gb
 import glassbox.data
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 from glassbox.train import (
     Callback,

@@ -95,8 +95,8 @@ def test_resume_differs_without_restoring_state(tmp_path):
     assert _run(full, 4).returncode == 0
     ckpt = gb.load_checkpoint(full / "ckpt-02.safetensors")
 
-    import glassbox.nn as nn
     import glassbox.nn.functional as F
+    from glassbox import nn
     from glassbox.train import Trainer
 
     gb.manual_seed(1234)

@@ -9,8 +9,8 @@ import pytest
 
 import glassbox as gb
 import glassbox.data
-import glassbox.nn as nn
 import glassbox.nn.functional as F
+from glassbox import nn
 from glassbox.data import DataLoader, TensorDataset
 from glassbox.train import Callback, History, Trainer
 from tests.train.helpers import RecordWeights, same_weights, weights_of

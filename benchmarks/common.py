@@ -69,6 +69,7 @@ class Result:
             "torch_median_s": t_med,
             "torch_best_s": min(self.torch_s),
             "ratio_median": statistics.median(self.ratios),
+            "round_ratios": list(self.ratios),
             "ratio_best": min(self.glassbox_s) / min(self.torch_s),
             "glassbox_peak_fraction": self.flops / g_med / 1e9 / peak_gflops,
             "torch_peak_fraction": self.flops / t_med / 1e9 / peak_gflops,
@@ -118,6 +119,12 @@ def side_summary(rounds: dict, *keys) -> tuple:
     return statistics.median(g), statistics.median(t), statistics.median(a / b for a, b in zip(g, t))
 
 
+def _spread(row: dict) -> str:
+    """The lowest-highest per-round ratio: how far one round can be from the median."""
+    ratios = row.get("round_ratios") or [row["ratio_median"]]
+    return f"{min(ratios):.2f}-{max(ratios):.2f}"
+
+
 def _fmt_s(seconds: float) -> str:
     return f"{seconds * 1e3:.2f}ms" if seconds < 0.1 else f"{seconds:.3f}"
 
@@ -125,21 +132,23 @@ def _fmt_s(seconds: float) -> str:
 def print_table(rows: list[dict], peak: float) -> None:
     print(f"\nNumPy float32 GEMM peak: {peak:.0f} GFLOP/s, {THREADS} threads, "
           f"{platform.processor() or platform.machine()}")
-    head = (f"{'workload':<28}{'glassbox':>10}{'torch':>10}{'ratio':>7}{'best':>7}"
+    head = (f"{'workload':<28}{'glassbox':>10}{'torch':>10}{'ratio':>7}{'rounds':>11}{'best':>7}"
             f"{'gb %pk':>8}{'pt %pk':>8}{'gb MB':>8}{'pt MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(
             f"{r['workload'] + ' (' + r['unit'] + ')':<28}{_fmt_s(r['glassbox_median_s']):>10}"
-            f"{_fmt_s(r['torch_median_s']):>10}{r['ratio_median']:>7.2f}{r['ratio_best']:>7.2f}"
+            f"{_fmt_s(r['torch_median_s']):>10}{r['ratio_median']:>7.2f}{_spread(r):>11}"
+            f"{r['ratio_best']:>7.2f}"
             f"{100 * r['glassbox_peak_fraction']:>7.0f}%{100 * r['torch_peak_fraction']:>7.0f}%"
             f"{r.get('glassbox_peak_mb', float('nan')):>8.0f}"
             f"{r.get('torch_peak_mb', float('nan')):>8.0f}"
         )
     print("ratio = glassbox time / torch time, median over alternating rounds (lower is faster); "
-          "best = best / best;\n%pk = achieved GFLOP/s over the NumPy GEMM peak; MB = peak RSS "
-          "above the post-import baseline, one subprocess per framework")
+          "rounds = the lowest and\nhighest round's ratio; best = best / best; %pk = achieved "
+          "GFLOP/s over the NumPy GEMM peak;\nMB = peak RSS above the post-import baseline, one "
+          "subprocess per framework")
 
 
 def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:

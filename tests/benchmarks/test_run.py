@@ -24,6 +24,10 @@ def test_run_times_each_framework_in_its_own_rounds(tmp_path, eager):
     (row,) = result["results"]
     assert row["workload"] == "W6 CNN b1"
     assert row["repeats"] == 2  # one ratio per round, not per unit
+    assert len(row["round_ratios"]) == 2
+    assert math.isclose(row["ratio_median"], sum(row["round_ratios"]) / 2)
+    low, high = min(row["round_ratios"]), max(row["round_ratios"])
+    assert f"{low:.2f}-{high:.2f}" in proc.stdout  # the table's rounds column
     assert math.isclose(row["first_loss_glassbox"], row["first_loss_torch"], rel_tol=1e-4)
     assert 0 < row["glassbox_median_s"] < 1 and 0 < row["torch_median_s"] < 1
     assert row["ratio_median"] > 0 and "median over alternating rounds" in proc.stdout

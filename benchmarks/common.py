@@ -99,9 +99,11 @@ def run_sides(script: str, argv: list, rounds: int) -> dict:
             print(f"  round {r + 1}/{rounds}: {side}", file=sys.stderr, flush=True)
             proc = subprocess.run([sys.executable, script, *argv, "--side", side],
                                   capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                raise RuntimeError(f"{script} --side {side} failed:\n{proc.stderr}")
-            out[side].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            lines = proc.stdout.strip().splitlines()
+            if proc.returncode != 0 or not lines:
+                raise RuntimeError(f"{script} --side {side} failed (exit {proc.returncode}):\n"
+                                   f"{proc.stderr}")
+            out[side].append(json.loads(lines[-1]))
     return out
 
 

@@ -257,7 +257,7 @@ class SliceGrad:
     zero-filled array and n slice additions instead of n full arrays and n - 1 full sums.
     """
 
-    __slots__ = ("index", "shape", "values")
+    __slots__ = ("shape", "index", "values")
 
     def __init__(self, shape: tuple, index, values: np.ndarray):
         self.shape, self.index, self.values = shape, index, values

@@ -31,7 +31,7 @@ class Tensor:
                 [6., 8.]])
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_data", "_version", "grad", "requires_grad")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
     __array_priority__ = 1000  # `ndarray * tensor` defers to Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, but tensors stay usable as dict keys
 

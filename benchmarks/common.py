@@ -7,6 +7,7 @@ threads (2 by default, GLASSBOX_BENCH_THREADS to change).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -100,11 +101,22 @@ def run_sides(script: str, argv: list, rounds: int) -> dict:
             proc = subprocess.run([sys.executable, script, *argv, "--side", side],
                                   capture_output=True, text=True, check=False)
             lines = proc.stdout.strip().splitlines()
-            if proc.returncode != 0 or not lines:
+            try:
+                if proc.returncode != 0 or not lines:
+                    raise ValueError("no result")
+                out[side].append(json.loads(lines[-1]))
+            except ValueError:  # JSONDecodeError too: the last line was not the timings
                 raise RuntimeError(f"{script} --side {side} failed (exit {proc.returncode}):\n"
-                                   f"{proc.stderr}")
-            out[side].append(json.loads(lines[-1]))
+                                   f"{proc.stderr[-4000:]}{proc.stdout[-1000:]}") from None
     return out
+
+
+def add_side_args(parser, rounds: int) -> None:
+    """The options of a script timed through run_sides: --rounds, and the hidden --side with
+    which run_sides starts each child run."""
+    parser.add_argument("--rounds", type=int, default=rounds,
+                        help=f"subprocesses per framework (default {rounds})")
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
 
 
 def side_summary(rounds: dict, *keys) -> tuple:
@@ -160,5 +172,5 @@ def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:
                   indent=2)
 
 
-__all__ = ["SIDES", "Result", "asdict", "gemm_peak_gflops", "print_table",
+__all__ = ["SIDES", "Result", "add_side_args", "asdict", "gemm_peak_gflops", "print_table",
            "run_sides", "side_summary", "time_call", "write_json"]

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import SIDES, THREADS, run_sides, side_summary  # noqa: I001  (pins threads)
+from benchmarks.common import THREADS, add_side_args, run_sides, side_summary  # noqa: I001  (pins threads)
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -186,10 +186,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=11, help="samples per subprocess")
     parser.add_argument("--inner", type=int, default=50, help="iterations per sample")
-    parser.add_argument("--rounds", type=int, default=3, help="subprocesses per framework")
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--no-scatter", action="store_true")
-    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # a child run
+    add_side_args(parser, rounds=3)
     args = parser.parse_args(argv)
     only = [s for s in args.only.split(",") if s]
     names = [n for n in CASES if not only or any(s in n for s in only)]

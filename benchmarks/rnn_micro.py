@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import SIDES, THREADS, run_sides, side_summary, time_call  # noqa: I001
+from benchmarks.common import SIDES, THREADS, add_side_args, run_sides, side_summary, time_call  # noqa: I001
 import numpy as np
 import torch
 
@@ -57,13 +57,12 @@ def build(mode: str, B: int, T: int, I: int, H: int, seed: int = 0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=11, help="timed iterations per subprocess")
-    ap.add_argument("--rounds", type=int, default=3, help="subprocesses per framework")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=64)
     ap.add_argument("--input", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--mode", choices=("lstm", "gru", "rnn"), default="lstm")
-    ap.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # a child run
+    add_side_args(ap, rounds=3)
     a = ap.parse_args(argv)
     if a.side:
         run = build(a.mode, a.batch, a.seq, a.input, a.hidden)[SIDES.index(a.side)]

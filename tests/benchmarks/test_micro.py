@@ -38,3 +38,19 @@ def test_a_failing_child_run_is_reported():
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode != 0
     assert "--side glassbox failed" in proc.stderr
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ("print('timings: soon')", "not JSON"),
+    ("pass", "prints nothing"),
+])
+def test_a_child_run_without_timings_is_reported(tmp_path, body, why):
+    script = tmp_path / "child.py"
+    script.write_text(f"import sys\n{body}\nprint('child stderr', file=sys.stderr)\n")
+    # in a process of its own: benchmarks.common pins the thread counts of whoever imports it
+    call = f"from benchmarks.common import run_sides; run_sides({str(script)!r}, [], rounds=1)"
+    proc = subprocess.run([sys.executable, "-c", call], cwd=BENCH.parent, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode != 0, why
+    assert "RuntimeError" in proc.stderr and "--side glassbox failed (exit 0)" in proc.stderr
+    assert "child stderr" in proc.stderr  # the child's own output is passed on

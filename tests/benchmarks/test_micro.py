@@ -54,3 +54,38 @@ def test_a_child_run_without_timings_is_reported(tmp_path, body, why):
     assert proc.returncode != 0, why
     assert "RuntimeError" in proc.stderr and "--side glassbox failed (exit 0)" in proc.stderr
     assert "child stderr" in proc.stderr  # the child's own output is passed on
+
+
+def test_floors_reports_the_gemm_floor_of_a_case():
+    proc = _run("floors.py", "--rounds", "1", "--repeats", "1", "--only", "conv1")
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("W2 conv1 f+b")]
+    gb_whole, gemm, pt_whole, floor, target = (float(v) for v in line.split()[3:8])
+    assert 0 < gemm < gb_whole and pt_whole > 0 and target == 1.0
+    assert floor == pytest.approx(gemm / pt_whole, rel=0.02)
+    calls = int(line.split()[8])
+    assert calls >= 3  # forward, input-free backward: the output and weight-gradient GEMMs
+
+
+def test_matmul_recorder_replays_the_same_products():
+    # in a process of its own: benchmarks.common pins the thread counts of whoever imports it
+    check = """
+import numpy as np
+from benchmarks.floors import MatmulRecorder
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
+out = np.empty((4, 5))
+matmul = np.matmul
+with MatmulRecorder() as rec:
+    np.matmul(a, b)
+    np.matmul(b.T, a.T, out=out)  # a transposed view and an `out` array
+assert np.matmul is matmul, "np.matmul not restored"
+assert len(rec.calls) == 2, rec.calls
+out[...] = 0
+rec.replay()
+np.testing.assert_allclose(out, (a @ b).T)
+print("replayed")
+"""
+    proc = subprocess.run([sys.executable, "-c", check], cwd=BENCH.parent, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "replayed"

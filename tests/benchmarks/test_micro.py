@@ -89,3 +89,10 @@ print("replayed")
                           text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "replayed"
+
+
+def test_floors_names_the_cases_when_given_an_unknown_one():
+    proc = subprocess.run([sys.executable, str(BENCH / "floors.py"), "--only", "conv2,W9"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 2
+    assert "unknown case(s) W9; choose from W1, W2, W3, W4, lstm" in proc.stderr

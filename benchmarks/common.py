@@ -111,10 +111,22 @@ def run_sides(script: str, argv: list, rounds: int) -> dict:
     return out
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (0 rounds or runs time nothing, and
+    the medians of nothing would fail later with a less clear error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_side_args(parser, rounds: int) -> None:
     """The options of a script timed through run_sides: --rounds, and the hidden --side with
     which run_sides starts each child run."""
-    parser.add_argument("--rounds", type=int, default=rounds,
+    parser.add_argument("--rounds", type=positive_int, default=rounds,
                         help=f"subprocesses per framework (default {rounds})")
     parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
 
@@ -172,5 +184,5 @@ def write_json(rows: list[dict], peak: float, path: str, **extra) -> None:
                   indent=2)
 
 
-__all__ = ["SIDES", "Result", "add_side_args", "asdict", "gemm_peak_gflops", "print_table",
-           "run_sides", "side_summary", "time_call", "write_json"]
+__all__ = ["SIDES", "Result", "add_side_args", "asdict", "gemm_peak_gflops", "positive_int",
+           "print_table", "run_sides", "side_summary", "time_call", "write_json"]

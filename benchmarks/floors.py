@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # benchmarks.common pins NumPy's and torch's threads, so it is imported before them
-from benchmarks.common import THREADS, add_side_args, run_sides, time_call  # noqa: I001
+from benchmarks.common import THREADS, add_side_args, positive_int, run_sides, time_call  # noqa: I001
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -142,7 +142,7 @@ def measure(name: str, side: str, repeats: int) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=11, help="timed runs per subprocess")
+    parser.add_argument("--repeats", type=positive_int, default=11, help="timed runs per subprocess")
     parser.add_argument("--only", default="", help="comma-separated cases: " + ", ".join(CASES))
     add_side_args(parser, rounds=3)
     args = parser.parse_args(argv)

@@ -18,6 +18,7 @@ GEMMs with this BLAS, however fast everything else gets. Cases:
   lstm    W3's LSTM layer (batch 32, 64 steps, input 64, hidden 256), forward + backward
   conv1   W2's first convolution (1 -> 16 channels, 28x28, batch 64), forward + backward
   conv2   W2's second convolution (16 -> 32 channels, 14x14, batch 64), forward + backward
+  cnn-b1  W6: the W2 CNN's forward over one image, no grad
   gpt-b1  W6: the W4 GPT's forward over one sequence of 64 tokens, no grad
 """
 
@@ -86,6 +87,23 @@ def _gpt_b1(side):
     return run
 
 
+def _cnn_b1(side):
+    data = workloads.mnist()
+    g_params, t_params = workloads.both_params(
+        workloads.init_params(workloads.WORKLOADS["W2"]["shapes"]))
+    image = data.x_test[:1]  # (1, 1, 28, 28)
+    if side == "glassbox":  # replayed through gb.capture, as `make bench` times W6
+        x, forward = gb.tensor(image), gb.capture(lambda x: workloads.cnn(F, g_params, x))
+        return lambda: forward(x)
+    x = torch.tensor(image)
+
+    def run():
+        with torch.no_grad():
+            workloads.cnn(TF, t_params, x)
+
+    return run
+
+
 def _step(key):
     """One training step of workload `key` as `make bench` runs it (glassbox through
     gb.capture), on its first batch."""
@@ -101,6 +119,7 @@ CASES = {
     "lstm": ("W3 LSTM f+b", 1.0, _lstm),
     "conv1": ("W2 conv1 f+b", 1.0, _conv(1, 16, 28, input_grad=False)),
     "conv2": ("W2 conv2 f+b", 1.0, _conv(16, 32, 14, input_grad=True)),
+    "cnn-b1": ("W6 CNN b1 forward", 0.7, _cnn_b1),
     "gpt-b1": ("W6 GPT b1 forward", 0.7, _gpt_b1),
 }
 

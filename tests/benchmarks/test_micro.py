@@ -68,6 +68,15 @@ def test_floors_reports_the_gemm_floor_of_a_case():
     assert calls >= 3  # forward, input-free backward: the output and weight-gradient GEMMs
 
 
+def test_floors_batch_one_cnn_makes_only_the_forward_gemms():
+    # W6's CNN at batch 1 through gb.capture, no grad: two convolutions and two linear layers
+    proc = _run("floors.py", "--rounds", "1", "--repeats", "9", "--only", "cnn-b1")
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("W6 CNN b1 forward")]
+    gb_whole, gemm, pt_whole = (float(v) for v in line.split()[4:7])
+    assert 0 < gemm < gb_whole and pt_whole > 0
+    assert int(line.split()[9]) == 4
+
+
 def test_matmul_recorder_replays_the_same_products():
     # in a process of its own: benchmarks.common pins the thread counts of whoever imports it
     check = """

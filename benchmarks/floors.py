@@ -70,38 +70,33 @@ def _conv(c_in, c_out, size, input_grad):
     return make
 
 
-def _gpt_b1(side):
-    batches, vocab = workloads.text_batches(1, seed=3)
-    g_model, t_model = workloads.build_gpt_models(vocab)
-    tokens = batches[0][0][:1]  # (1, 64)
-    if side == "glassbox":  # replayed through gb.capture, as `make bench` times W6
-        x, forward = gb.tensor(tokens), gb.capture(lambda x: g_model.eval()(x)[0])
+def _forward(side, g_fn, t_fn, array):
+    """One no-grad forward of `array`: glassbox's replayed through gb.capture, as `make bench`
+    times W6, or PyTorch's eagerly."""
+    if side == "glassbox":
+        x, forward = gb.tensor(array), gb.capture(g_fn)
         return lambda: forward(x)
-    t_model.eval()
-    x = torch.tensor(tokens)
+    x = torch.tensor(array)
 
     def run():
         with torch.no_grad():
-            t_model(x)
+            t_fn(x)
 
     return run
+
+
+def _gpt_b1(side):
+    batches, vocab = workloads.text_batches(1, seed=3)
+    g_model, t_model = (m.eval() for m in workloads.build_gpt_models(vocab))
+    return _forward(side, lambda x: g_model(x)[0], t_model, batches[0][0][:1])  # (1, 64)
 
 
 def _cnn_b1(side):
-    data = workloads.mnist()
     g_params, t_params = workloads.both_params(
         workloads.init_params(workloads.WORKLOADS["W2"]["shapes"]))
-    image = data.x_test[:1]  # (1, 1, 28, 28)
-    if side == "glassbox":  # replayed through gb.capture, as `make bench` times W6
-        x, forward = gb.tensor(image), gb.capture(lambda x: workloads.cnn(F, g_params, x))
-        return lambda: forward(x)
-    x = torch.tensor(image)
-
-    def run():
-        with torch.no_grad():
-            workloads.cnn(TF, t_params, x)
-
-    return run
+    return _forward(side, lambda x: workloads.cnn(F, g_params, x),
+                    lambda x: workloads.cnn(TF, t_params, x),
+                    workloads.mnist().x_test[:1])  # (1, 1, 28, 28)
 
 
 def _step(key):

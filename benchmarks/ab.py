@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.common import positive_int  # it also pins the threads
 
 
 def load_unit(root: Path, key: str):
@@ -60,10 +62,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the git revision to compare against")
     parser.add_argument("--only", default="W1,W2", help="comma-separated workloads, as in run.py")
-    parser.add_argument("--rounds", type=int, default=12, help="timed units per tree (default 12)")
+    parser.add_argument("--rounds", type=positive_int, default=12,
+                        help="timed units per tree (default 12)")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.run import expand  # also pins the threads (benchmarks.common)
+    from benchmarks.run import expand
 
     keys = expand(args.only)
     with tempfile.TemporaryDirectory() as tmp:

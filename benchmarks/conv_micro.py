@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # benchmarks.common pins NumPy's and torch's threads, so it is imported before them
-from benchmarks.common import THREADS, add_side_args, run_sides, side_summary  # noqa: I001
+from benchmarks.common import THREADS, add_side_args, positive_int, run_sides, side_summary  # noqa: I001
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -94,7 +94,7 @@ def bench(case, side, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30, help="runs per subprocess")
+    parser.add_argument("--repeats", type=positive_int, default=30, help="runs per subprocess")
     parser.add_argument("--only", default="", help="substring of the case names to run")
     add_side_args(parser, rounds=3)
     args = parser.parse_args(argv)

@@ -32,7 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # benchmarks.common pins NumPy's and torch's threads, so it is imported before them
-from benchmarks.common import THREADS, add_side_args, positive_int, run_sides, time_call  # noqa: I001
+from benchmarks.common import (THREADS, add_side_args, positive_int, run_sides,  # noqa: I001
+                               side_summary, time_call)
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -177,12 +178,10 @@ def main(argv=None):
     print("-" * len(head))
     for n in names:
         what, target = CASES[n][:2]
+        gb_whole, pt_whole, _ = side_summary(rounds, n, "whole")
         ours = [r[n] for r in rounds["glassbox"]]
-        theirs = [r[n]["whole"] for r in rounds["torch"]]
-        gb_whole = statistics.median(r["whole"] for r in ours)
         gemm = statistics.median(r["gemm"] for r in ours)
-        pt_whole = statistics.median(theirs)
-        floor = statistics.median(r["gemm"] / t for r, t in zip(ours, theirs))
+        floor = statistics.median(r["gemm"] / t[n]["whole"] for r, t in zip(ours, rounds["torch"]))
         calls = ours[0]["gemm_calls"]
         verdict = "  (above the target)" if floor > target else ""
         print(f"{what:<20}{gb_whole * 1e3:>10.2f}{gemm * 1e3:>10.2f}{pt_whole * 1e3:>10.2f}"

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import THREADS, add_side_args, run_sides, side_summary  # noqa: I001  (pins threads)
+from benchmarks.common import (THREADS, add_side_args, positive_int, run_sides,  # noqa: I001
+                               side_summary)  # pins the threads
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -184,8 +185,8 @@ def time_side(side: str, names: list, repeats: int, inner: int) -> dict:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=11, help="samples per subprocess")
-    parser.add_argument("--inner", type=int, default=50, help="iterations per sample")
+    parser.add_argument("--repeats", type=positive_int, default=11, help="samples per subprocess")
+    parser.add_argument("--inner", type=positive_int, default=50, help="iterations per sample")
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--no-scatter", action="store_true")
     add_side_args(parser, rounds=3)

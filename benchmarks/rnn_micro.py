@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import SIDES, THREADS, add_side_args, run_sides, side_summary, time_call  # noqa: I001
+from benchmarks.common import (SIDES, THREADS, add_side_args, positive_int, run_sides,  # noqa: I001
+                               side_summary, time_call)
 import numpy as np
 import torch
 
@@ -56,11 +57,11 @@ def build(mode: str, B: int, T: int, I: int, H: int, seed: int = 0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=11, help="timed iterations per subprocess")
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=64)
-    ap.add_argument("--input", type=int, default=64)
-    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--repeats", type=positive_int, default=11, help="timed iterations per subprocess")
+    ap.add_argument("--batch", type=positive_int, default=32)
+    ap.add_argument("--seq", type=positive_int, default=64)
+    ap.add_argument("--input", type=positive_int, default=64)
+    ap.add_argument("--hidden", type=positive_int, default=256)
     ap.add_argument("--mode", choices=("lstm", "gru", "rnn"), default="lstm")
     add_side_args(ap, rounds=3)
     a = ap.parse_args(argv)

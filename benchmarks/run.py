@@ -45,7 +45,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import Result, gemm_peak_gflops, print_table, time_call, write_json  # noqa: I001
+from benchmarks.common import (Result, gemm_peak_gflops, positive_int, print_table,  # noqa: I001
+                               time_call, write_json)
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -425,9 +426,9 @@ def measure_memory(key, fw) -> dict:
 def main():
     parser = argparse.ArgumentParser(description="glassbox vs PyTorch eager, side by side")
     # 5: one round's ratio ranged 0.45-0.79 (W1) and 0.83-1.36 (W2) within a 3-round run here
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=positive_int, default=5,
                         help="timing subprocesses per framework, alternating (default 5)")
-    parser.add_argument("--repeats", type=int, default=5,
+    parser.add_argument("--repeats", type=positive_int, default=5,
                         help="timed units per subprocess (default 5)")
     parser.add_argument("--only", default="W1,W2,W3,W4,W6",
                         help="comma-separated workloads (W6 = its four cases, or e.g. W6-GPT-1)")

@@ -286,6 +286,8 @@ class Trainer:
         state = (tuple(id(p) for p in self.model.parameters()),
                  any(m._forward_hooks or m._forward_pre_hooks for m in modules))
         if self._captured is None or state != self._captured_state:
+            # refused before recording: a recording runs the forward pass before it can
+            # refuse, and batch norm's running statistics would be updated twice that step
             if any(isinstance(m, _BatchNorm) for m in modules):
                 self._stop_capturing("batch norm's running statistics change outside its "
                                      "op's inputs")

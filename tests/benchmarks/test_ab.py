@@ -30,3 +30,9 @@ def test_ab_needs_a_base_revision():
     proc = subprocess.run([sys.executable, str(AB)], capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode != 0 and "--base" in proc.stderr
+
+
+def test_ab_refuses_zero_rounds():
+    proc = subprocess.run([sys.executable, str(AB), "--base", "HEAD", "--rounds", "0"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and "--rounds: must be at least 1, got 0" in proc.stderr

@@ -32,12 +32,21 @@ def test_micro_benchmark_runs_each_framework_alone(script, args, row):
     assert numbers and all(v > 0 for v in numbers)
 
 
-def test_a_failing_child_run_is_reported():
-    proc = subprocess.run([sys.executable, str(BENCH / "fused_micro.py"), "--rounds", "1",
-                           "--only", "gelu", "--repeats", "0", "--no-scatter"],
-                          capture_output=True, text=True, timeout=300, check=False)
+def _run_sides_on(script):
+    """run_sides over `script` for one round, in a process of its own (benchmarks.common pins
+    the thread counts of whoever imports it)."""
+    call = f"from benchmarks.common import run_sides; run_sides({str(script)!r}, [], rounds=1)"
+    return subprocess.run([sys.executable, "-c", call], cwd=BENCH.parent, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_a_failing_child_run_is_reported(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text("raise SystemExit('the child run broke')\n")
+    proc = _run_sides_on(script)
     assert proc.returncode != 0
     assert "--side glassbox failed" in proc.stderr
+    assert "(exit 1)" in proc.stderr and "the child run broke" in proc.stderr
 
 
 @pytest.mark.parametrize(("body", "why"), [
@@ -47,10 +56,7 @@ def test_a_failing_child_run_is_reported():
 def test_a_child_run_without_timings_is_reported(tmp_path, body, why):
     script = tmp_path / "child.py"
     script.write_text(f"import sys\n{body}\nprint('child stderr', file=sys.stderr)\n")
-    # in a process of its own: benchmarks.common pins the thread counts of whoever imports it
-    call = f"from benchmarks.common import run_sides; run_sides({str(script)!r}, [], rounds=1)"
-    proc = subprocess.run([sys.executable, "-c", call], cwd=BENCH.parent, capture_output=True,
-                          text=True, timeout=300, check=False)
+    proc = _run_sides_on(script)
     assert proc.returncode != 0, why
     assert "RuntimeError" in proc.stderr and "--side glassbox failed (exit 0)" in proc.stderr
     assert "child stderr" in proc.stderr  # the child's own output is passed on
@@ -119,3 +125,14 @@ def test_floors_refuses_counts_that_would_time_nothing(args, message):
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 2
     assert message in proc.stderr
+
+
+@pytest.mark.parametrize(("script", "option"), [
+    ("run.py", "--rounds"), ("run.py", "--repeats"), ("conv_micro.py", "--repeats"),
+    ("fused_micro.py", "--inner"), ("rnn_micro.py", "--repeats"), ("rnn_micro.py", "--hidden"),
+])
+def test_every_benchmark_refuses_a_count_or_size_of_zero(script, option):
+    proc = subprocess.run([sys.executable, str(BENCH / script), option, "0"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 2
+    assert f"argument {option}: must be at least 1, got 0" in proc.stderr
